@@ -1,0 +1,26 @@
+"""gradwise: deep learning from first principles on NumPy.
+
+    import gradwise as gw
+    x = gw.tensor([[1.0, 2.0]], requires_grad=True)
+    y = (x ** 2).sum()
+    y.backward()          # x.grad == [[2., 4.]]
+"""
+from . import backend
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import get_default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state
+from .ops import (
+    abs, broadcast_to, cat, clamp, clip, concatenate, exp, expand, flatten, log, matmul, max,
+    maximum, mean, min, minimum, pad, permute, reshape, sqrt, squeeze, stack, sum, transpose,
+    unsqueeze, var, where,
+)
+from .tensor import (
+    Tensor, arange, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,
+)
+from . import functional  # noqa: E402  (after ops: it builds on them)
+from . import check  # noqa: E402
+
+float32 = backend.xp.float32
+float64 = backend.xp.float64
+int64 = backend.xp.int64
+
+__version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""The functional API, imported as F: activations, losses and the fused linear map.
+
+    import gradwise.functional as F
+    A1 = F.relu(F.linear(X, W1, b1))
+    loss = F.cross_entropy(F.linear(A1, W2, b2), y)
+
+Losses take logits where that is the stable form (cross_entropy,
+binary_cross_entropy_with_logits); binary_cross_entropy takes probabilities, as in PyTorch.
+Arguments are checked here, at the public boundary, so mistakes surface as messages that
+name the shapes, not as NumPy errors from inside an op.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .ops import activation as _act
+from .ops import linear as _linear
+from .ops import loss as _loss
+from .tensor import Tensor, as_tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- activations ---------------------------------------------------------------------
+def step(z: Tensor) -> Tensor:
+    """Heaviside step: 1 where z > 0, else 0 (zero gradient everywhere)."""
+    return _act.Step()(z)
+
+
+def identity(z: Tensor) -> Tensor:
+    return z
+
+
+def sigmoid(z: Tensor) -> Tensor:
+    """1 / (1 + e^-z), stable for large |z|."""
+    return _act.Sigmoid()(z)
+
+
+def tanh(z: Tensor) -> Tensor:
+    return _act.Tanh()(z)
+
+
+def relu(z: Tensor) -> Tensor:
+    return _act.ReLU()(z)
+
+
+def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _act.LeakyReLU(negative_slope)(z)
+
+
+def softmax(z: Tensor, axis: int = -1, **kw) -> Tensor:
+    """e^z / sum e^z along `axis` (also `dim=`), shifted by the max: no overflow."""
+    return _act.Softmax(kw.pop("dim", axis))(z)
+
+
+def log_softmax(z: Tensor, axis: int = -1, **kw) -> Tensor:
+    return _act.LogSoftmax(kw.pop("dim", axis))(z)
+
+
+def softplus(z: Tensor) -> Tensor:
+    """log(1 + e^z), computed stably."""
+    return _act.Softplus()(z)
+
+
+# ---- the dense layer's map -----------------------------------------------------------
+def linear(X: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
+    """Z = X W^T + b with W of shape (out_features, in_features), as PyTorch and the course."""
+    if W.ndim != 2:
+        raise ValueError(f"linear: W must be 2-D (out_features, in_features), got {W.shape}")
+    if X.ndim == 0 or X.shape[-1] != W.shape[1]:
+        raise ValueError(
+            f"linear: input has shape {X.shape} but W of shape {W.shape} expects "
+            f"{W.shape[1]} input features (last axis)"
+        )
+    if b is not None and b.shape != (W.shape[0],):
+        raise ValueError(f"linear: b must have shape ({W.shape[0]},), got {b.shape}")
+    if X.dtype != W.dtype:
+        raise TypeError(f"linear: input dtype {X.dtype} differs from weight dtype {W.dtype}")
+    if b is None:
+        return _linear.Linear()(X, W)
+    return _linear.Linear()(X, W, b)
+
+
+# ---- losses --------------------------------------------------------------------------
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _data(t):
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _labels(name: str, logits: Tensor, target) -> np.ndarray:
+    """Integer class labels, checked against the number of classes before any computation."""
+    t = _data(target)
+    m, C = logits.shape
+    if t.shape != (m,):
+        raise ValueError(f"{name}: labels must have shape ({m},) for input {logits.shape}, got {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: integer labels expected, got dtype {t.dtype}")
+    if m and (t.min() < 0 or t.max() >= C):
+        bad = t[(t < 0) | (t >= C)][0]
+        raise ValueError(f"{name}: label {bad} is outside [0, {C}) for {C} classes")
+    return t
+
+
+def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy on logits (m, C).
+
+    target: integer labels (m,) in [0, C), or probabilities / one-hot rows (m, C).
+    The backward is fused: dZ = (softmax(Z) - Y) / m.
+    """
+    _check_reduction("cross_entropy", reduction)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (batch, classes), got {logits.shape}")
+    t = _data(target)
+    if t.ndim == 2:
+        if t.shape != logits.shape:
+            raise ValueError(f"cross_entropy: target {t.shape} must match logits {logits.shape}")
+        t = t.astype(logits.dtype, copy=False)
+    else:
+        t = _labels("cross_entropy", logits, t)
+    return _loss.CrossEntropy(t, reduction)(logits)
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood on log-probabilities (m, C) (e.g. from log_softmax)."""
+    _check_reduction("nll_loss", reduction)
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: input must be (batch, classes), got {log_probs.shape}")
+    return _loss.NLLLoss(_labels("nll_loss", log_probs, target), reduction)(log_probs)
+
+
+def _binary_target(name, x: Tensor, target) -> np.ndarray:
+    y = _data(target)
+    if y.shape != x.shape:
+        raise ValueError(f"{name}: target shape {y.shape} must equal input shape {x.shape}")
+    return y.astype(x.dtype, copy=False)
+
+
+def binary_cross_entropy(A: Tensor, target, reduction: str = "mean", eps: float = 1e-7) -> Tensor:
+    """Cross-entropy on probabilities A in [0, 1], clipped to [eps, 1 - eps]."""
+    _check_reduction("binary_cross_entropy", reduction)
+    return _loss.BinaryCrossEntropy(_binary_target("binary_cross_entropy", A, target),
+                                    reduction, eps)(A)
+
+
+def binary_cross_entropy_with_logits(Z: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op: dZ = (sigmoid(Z) - Y) / m."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    return _loss.BCEWithLogits(_binary_target("binary_cross_entropy_with_logits", Z, target),
+                               reduction)(Z)
+
+
+def mse_loss(y_hat: Tensor, y, reduction: str = "mean") -> Tensor:
+    """Mean squared error (y_hat - y)^2, averaged over all elements."""
+    _check_reduction("mse_loss", reduction)
+    y = as_tensor(y, like=y_hat)
+    if y.shape != y_hat.shape:
+        raise ValueError(f"mse_loss: input {y_hat.shape} and target {y.shape} must have the same shape")
+    return _loss.MSELoss(reduction)(y_hat, y)

@@ -1,0 +1,146 @@
+"""The autograd engine: graph recording, accumulation, freeing, grad modes, errors."""
+import sys
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+import gradwise.functional as F
+
+
+def test_chain_rule_through_a_shared_node():
+    # y = x*x + x*x uses x four times; dy/dx = 4x
+    x = gw.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    a = x * x
+    (a + a).sum().backward()
+    np.testing.assert_allclose(x.grad, 4 * x.data)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = gw.tensor([2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [6.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0])
+
+
+def test_graph_is_freed_after_backward():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 4 * np.exp(x.data), rtol=1e-6)
+
+
+def test_backward_of_non_scalar_needs_grad():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*shape \(2,\)"):
+        y.backward()
+    y.backward(np.array([1.0, 10.0]))
+    np.testing.assert_allclose(x.grad, [2.0, 20.0])
+
+
+def test_backward_grad_of_wrong_shape_is_an_error():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad has shape"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_backward_on_tensor_without_grad_is_an_error():
+    x = gw.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x * 2).sum().backward()
+
+
+def test_backward_on_a_leaf():
+    x = gw.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad == 1.0
+
+
+def test_deep_graph_has_no_recursion_limit():
+    x = gw.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(sys.getrecursionlimit() * 3):
+        y = y + 1.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0])
+
+
+def test_no_grad_context_and_decorator():
+    x = gw.tensor([1.0], requires_grad=True)
+    with gw.no_grad():
+        y = x * 2
+        assert not gw.is_grad_enabled()
+        with gw.enable_grad():
+            z = x * 2
+    assert gw.is_grad_enabled()
+    assert not y.requires_grad and y.creator is None
+    assert z.requires_grad and z.creator is not None
+
+    @gw.no_grad()
+    def infer(t):
+        return t * 2
+
+    assert not infer(x).requires_grad
+    assert gw.is_grad_enabled()
+
+
+def test_no_grad_restores_mode_after_exception():
+    with pytest.raises(ValueError):
+        with gw.no_grad():
+            raise ValueError("boom")
+    assert gw.is_grad_enabled()
+
+
+def test_broadcast_gradient_is_summed_back_to_input_shape():
+    a = gw.tensor(np.ones((4, 1, 3)), requires_grad=True)
+    b = gw.tensor(np.ones((5, 1)), requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == (4, 1, 3) and b.grad.shape == (5, 1)
+    np.testing.assert_allclose(a.grad, np.full((4, 1, 3), 5.0))
+    np.testing.assert_allclose(b.grad, np.full((5, 1), 12.0))
+
+
+def test_same_gradient_array_is_not_shared_between_leaves():
+    a = gw.tensor([1.0, 2.0], requires_grad=True)
+    b = gw.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad += 1  # must not change b.grad
+    np.testing.assert_allclose(b.grad, [1.0, 1.0])
+
+
+def test_retain_grad_on_intermediate():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad, 2 * h.data)
+    np.testing.assert_allclose(x.grad, 18 * x.data)
+
+
+def test_input_without_grad_gets_no_grad():
+    X = gw.randn(4, 3)
+    W = gw.randn(2, 3, requires_grad=True)
+    F.linear(X, W).sum().backward()
+    assert X.grad is None and W.grad.shape == (2, 3)
+
+
+def test_detach_cuts_the_graph():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad
+    z = (x * y).sum()
+    z.backward()
+    np.testing.assert_allclose(x.grad, y.data)
