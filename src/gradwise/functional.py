@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
 from .ops import activation as _act
+from .ops import dropout as _dropout
+from .ops import normalization as _norm
 from .ops import linear as _linear
 from .ops import loss as _loss
 from .tensor import Tensor, as_tensor
@@ -160,3 +163,58 @@ def mse_loss(y_hat: Tensor, y, reduction: str = "mean") -> Tensor:
     if y.shape != y_hat.shape:
         raise ValueError(f"mse_loss: input {y_hat.shape} and target {y.shape} must have the same shape")
     return _loss.MSELoss(reduction)(y_hat, y)
+
+
+# ---- regularization and normalization ------------------------------------------------
+def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None) -> Tensor:
+    """Inverted dropout: each unit is zeroed with probability p (keep_prob = 1 - p) and the
+    survivors are scaled by 1 / keep_prob, so nothing changes at evaluation time.
+
+    `mask` (0/1, shape of A) fixes the dropped units instead of drawing them.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return A
+    keep_prob = 1.0 - p
+    if mask is None:
+        D = backend.rng().random(A.shape, dtype=np.float32) < keep_prob
+    else:
+        D = np.asarray(_data(mask), dtype=bool)
+        if D.shape != A.shape:
+            raise ValueError(f"dropout: mask shape {D.shape} must equal input shape {A.shape}")
+    scaled = D.astype(A.dtype) / A.dtype.type(keep_prob) if keep_prob > 0 else np.zeros(A.shape, A.dtype)
+    return _dropout.Dropout(scaled)(A)
+
+
+def batch_norm(X: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor, bias: Tensor, training: bool = True, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalization over axis 1 (features of (m, C), channels of (m, C, H, W)).
+
+    training=True normalizes with the batch's statistics and updates the running ones in
+    place with PyTorch's convention: running = (1 - momentum) running + momentum batch, the
+    running variance taking the unbiased batch variance. (Keras' momentum 0.99 is 1 - ours.)
+    training=False normalizes with the running statistics.
+    """
+    if X.ndim < 2 or X.shape[1] != weight.shape[0]:
+        raise ValueError(
+            f"batch_norm: input {X.shape} must have {weight.shape[0]} features/channels on axis 1"
+        )
+    if not training:
+        if running_mean is None:
+            raise ValueError("batch_norm: evaluation mode needs running statistics")
+        return _norm.BatchNorm(eps, running_mean.data, running_var.data)(X, weight, bias)
+    m = X.size // X.shape[1]
+    if m < 2:
+        raise ValueError(
+            f"batch_norm: expected more than one value per channel in training, got input {X.shape}"
+        )
+    op = _norm.BatchNorm(eps)
+    Y = op(X, weight, bias)
+    if running_mean is not None:
+        running_mean.data *= 1 - momentum
+        running_mean.data += momentum * op.mean
+        running_var.data *= 1 - momentum
+        running_var.data += momentum * op.var * (m / (m - 1))
+    return Y

@@ -1,0 +1,14 @@
+"""Layers and networks: Module, Parameter, containers, dense layers and init schemes."""
+from . import init
+from .containers import ModuleList, Sequential
+from .layers import (
+    BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
+    Softmax, Softplus, Step, Tanh,
+)
+from .module import Module, Parameter
+
+__all__ = [
+    "init", "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "Flatten",
+    "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Softplus",
+    "Dropout", "BatchNorm1d",
+]

@@ -1,0 +1,308 @@
+"""Module and Parameter: networks as trees of layers that own their weights.
+
+A Module registers, in attribute-assignment order, its Parameters (learnable tensors), its
+buffers (state that is saved but not learned, such as batch norm's running mean) and its
+sub-modules. Everything else (parameters(), state_dict(), train()/eval(), summary()) walks
+that tree, so the order is the same on every run.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module learns: requires_grad=True unless said otherwise."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        data = data.data if isinstance(data, Tensor) else data
+        super().__init__(np.array(data, copy=True) if not isinstance(data, np.ndarray) else data,
+                         requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and networks (PyTorch's nn.Module surface)."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration -------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(np.asarray(value))
+            self._buffers[name] = value  # reassigning a buffer keeps it a buffer
+        else:
+            for table in (self._parameters, self._buffers, self._modules):
+                table.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value, persistent: bool = True) -> None:
+        """State saved in state_dict but not learned (e.g. running statistics)."""
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(np.asarray(value))
+        self._buffers[name] = value
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name: str, module: "Module") -> None:
+        setattr(self, name, module)
+
+    # ---- calling ------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks.values():
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable) -> "RemovableHandle":
+        """hook(module, inputs, output) runs after forward; return a value to replace output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # ---- walking the tree ---------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) in registration order; a parameter shared by two layers once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in modules:
+            for pname, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mname}.{pname}" if mname else pname), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        for mname, m in self.named_modules(prefix):
+            for bname, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mname}.{bname}" if mname else bname), b
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call fn on every sub-module, children first, then self (as PyTorch)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes and gradients ------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (dropout active, batch statistics) for this module and all below."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every parameter, e.g. a backbone in transfer learning."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- state --------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Parameters and persistent buffers by dotted name, as copied arrays."""
+        state = OrderedDict()
+        for mname, m in self.named_modules():
+            for table, skip in ((m._parameters, ()), (m._buffers, m._non_persistent)):
+                for k, v in table.items():
+                    if v is not None and k not in skip:
+                        state[f"{mname}.{k}" if mname else k] = v.data.copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and buffers of the same names.
+
+        strict=True raises on missing or unexpected keys; strict=False loads what matches
+        (e.g. a backbone into a model with a new head) and returns both lists.
+        A shape mismatch is always an error, naming the key and both shapes.
+        """
+        own = OrderedDict()
+        for mname, m in self.named_modules():
+            for table, skip in ((m._parameters, ()), (m._buffers, m._non_persistent)):
+                for k, v in table.items():
+                    if v is not None and k not in skip:
+                        own[f"{mname}.{k}" if mname else k] = v
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            value = state_dict[k]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: '{k}' has shape {value.shape} in the "
+                    f"state dict but {target.shape} in the model"
+                )
+            with no_grad():
+                target.data[...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        return int(sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only))
+
+    # ---- display ------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = list(self.named_children())
+        if not children:
+            return lines[0] + ")"
+        for name, m in children:
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+    def summary(self, input_shape, dtype=None, print_fn=print) -> str:
+        """Keras-style table: each leaf layer's output shape and parameter count.
+
+        input_shape excludes the batch axis (e.g. (784,) or (1, 28, 28)); a batch of one
+        zero example is passed through the model in eval mode, without recording a graph.
+        """
+        from .. import backend
+
+        rows, handles = [], []
+        for name, m in self.named_modules():
+            if m is self and list(self.children()):
+                continue
+            if list(m.children()):
+                continue
+
+            def hook(mod, _inputs, out, name=name):
+                shape = out.shape if isinstance(out, Tensor) else "?"
+                rows.append((name or type(mod).__name__, type(mod).__name__,
+                             "(None, " + ", ".join(map(str, shape[1:])) + ")" if shape != "?" else shape,
+                             sum(p.size for p in mod.parameters(recurse=False))))
+
+            handles.append(m.register_forward_hook(hook))
+        was_training = self.training
+        self.eval()
+        try:
+            x = Tensor(np.zeros((1, *tuple(input_shape)), dtype=dtype or backend.get_default_dtype()))
+            with no_grad():
+                self(x)
+        finally:
+            for h in handles:
+                h.remove()
+            self.train(was_training)
+        total = self.num_parameters()
+        trainable = self.num_parameters(trainable_only=True)
+        w = max([len(f"{r[0]} ({r[1]})") for r in rows] + [20])
+        line = "-" * (w + 40)
+        out = [f"{type(self).__name__} summary", line,
+               f"{'Layer (type)':<{w}}  {'Output Shape':<24}{'Param #':>12}", "=" * (w + 40)]
+        for name, kind, shape, n in rows:
+            out.append(f"{f'{name} ({kind})':<{w}}  {str(shape):<24}{n:>12,}")
+        out += ["=" * (w + 40), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                f"Non-trainable params: {total - trainable:,}", line]
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+
+class RemovableHandle:
+    _next_id = 0
+
+    def __init__(self, table):
+        self.table = table
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.table.pop(self.id, None)
