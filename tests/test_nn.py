@@ -1,0 +1,282 @@
+"""nn.Module and the dense layers: registration, state, modes, init, errors, BatchNorm1d."""
+import numpy as np
+import pytest
+
+import gradwise as gw
+import gradwise.functional as F
+from gradwise import nn
+from gradwise.models import XOR, Perceptron
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 3)
+        self.act = nn.ReLU()
+        self.out = nn.Linear(3, 2)
+        self.register_buffer("calls", np.zeros((), dtype=np.int64))
+
+    def forward(self, X):
+        return self.out(self.act(self.hidden(X)))
+
+
+def test_registration_order_and_names():
+    m = TwoLayer()
+    assert [n for n, _ in m.named_parameters()] == ["hidden.W", "hidden.b", "out.W", "out.b"]
+    assert [type(c).__name__ for c in m.children()] == ["Linear", "ReLU", "Linear"]
+    assert [n for n, _ in m.named_modules()] == ["", "hidden", "act", "out"]
+    # as PyTorch: a module's own parameters and buffers, then its children's
+    assert list(m.state_dict()) == ["calls", "hidden.W", "hidden.b", "out.W", "out.b"]
+    assert [n for n, _ in m.named_buffers()] == ["calls"]
+    assert m.num_parameters() == 4 * 3 + 3 + 3 * 2 + 2
+
+
+def test_buffers_are_not_parameters_and_stay_buffers_on_reassignment():
+    bn = nn.BatchNorm1d(3)
+    names = [n for n, _ in bn.named_parameters()]
+    assert names == ["gamma", "beta"]
+    bn.running_mean = np.ones(3, dtype=np.float32)
+    assert "running_mean" in bn.state_dict()
+    np.testing.assert_array_equal(bn.state_dict()["running_mean"], np.ones(3))
+
+
+def test_shared_parameter_listed_once():
+    lin = nn.Linear(3, 3)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    assert len(list(seq.parameters())) == 2
+
+
+def test_linear_weight_layout_and_forward():
+    lin = nn.Linear(5, 2)
+    assert lin.W.shape == (2, 5) and lin.b.shape == (2,)
+    assert lin.weight is lin.W and lin.bias is lin.b
+    X = gw.randn(7, 5)
+    np.testing.assert_allclose(lin(X).data, X.data @ lin.W.data.T + lin.b.data, rtol=1e-6)
+    assert nn.Linear(5, 2, bias=False).b is None
+    assert [n for n, _ in nn.Linear(5, 2, bias=False).named_parameters()] == ["W"]
+
+
+def test_wrong_input_width_names_the_layer_and_shapes():
+    model = nn.Sequential(nn.Linear(784, 10))
+    with pytest.raises(ValueError, match=r"Linear\(784, 10\).*\(batch, 784\).*\(3, 100\)"):
+        model(gw.randn(3, 100))
+
+
+def test_train_eval_are_recursive():
+    m = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5)))
+    m.eval()
+    assert all(not mod.training for mod in m.modules())
+    m.train()
+    assert all(mod.training for mod in m.modules())
+
+
+def test_zero_grad_and_freeze():
+    m = TwoLayer()
+    F.cross_entropy(m(gw.randn(5, 4)), gw.tensor([0, 1, 0, 1, 1])).backward()
+    assert all(p.grad is not None for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+    m.hidden.requires_grad_(False)
+    F.cross_entropy(m(gw.randn(5, 4)), gw.tensor([0, 1, 0, 1, 1])).backward()
+    assert m.hidden.W.grad is None and m.out.W.grad is not None
+    assert m.num_parameters(trainable_only=True) == 3 * 2 + 2
+
+
+def test_state_dict_round_trip_and_strictness():
+    a, b = TwoLayer(), TwoLayer()
+    result = b.load_state_dict(a.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    state = a.state_dict()
+    state["extra.W"] = np.zeros(2)
+    del state["out.b"]
+    with pytest.raises(KeyError, match=r"missing keys \['out.b'\].*unexpected keys \['extra.W'\]"):
+        b.load_state_dict(state)
+    result = b.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["out.b"] and result.unexpected_keys == ["extra.W"]
+    bad = a.state_dict()
+    bad["out.W"] = np.zeros((5, 5))
+    with pytest.raises(ValueError, match=r"'out.W'.*\(5, 5\).*\(2, 3\)"):
+        b.load_state_dict(bad)
+
+
+def test_state_dict_is_a_copy():
+    m = TwoLayer()
+    s = m.state_dict()
+    s["out.b"][...] = 42
+    assert not np.any(m.out.b.data == 42)
+
+
+def test_apply_visits_children_then_self():
+    order = []
+    TwoLayer().apply(lambda mod: order.append(type(mod).__name__))
+    assert order == ["Linear", "ReLU", "Linear", "TwoLayer"]
+
+
+def test_sequential_indexing_and_ordered_dict():
+    from collections import OrderedDict
+
+    seq = nn.Sequential(OrderedDict(fc=nn.Linear(2, 3), act=nn.Tanh()))
+    assert [n for n, _ in seq.named_parameters()] == ["fc.W", "fc.b"]
+    assert isinstance(seq[1], nn.Tanh) and len(seq[:1]) == 1
+    ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    assert len(list(ml.parameters())) == 6
+
+
+def test_summary_lists_shapes_and_counts():
+    m = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+    text = m.summary((784,), print_fn=None)
+    assert "(None, 100)" in text and "(None, 10)" in text
+    assert "78,500" in text and "Total params: 79,510" in text
+
+
+def test_forward_hook_can_observe_and_be_removed():
+    lin = nn.Linear(2, 2)
+    seen = []
+    handle = lin.register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+    lin(gw.randn(3, 2))
+    handle.remove()
+    lin(gw.randn(3, 2))
+    assert seen == [(3, 2)]
+
+
+@pytest.mark.parametrize("scheme,expected_std", [
+    ("he_normal", np.sqrt(2 / 400)),
+    ("xavier_course", np.sqrt(1 / 400)),
+    ("xavier_normal", np.sqrt(2 / (400 + 300))),
+    ("normal", 0.01),
+])
+def test_init_scales(scheme, expected_std):
+    gw.manual_seed(0)
+    W = nn.Linear(400, 300, init=scheme).W.data
+    assert abs(W.std() / expected_std - 1) < 0.02
+    assert abs(W.mean()) < 3 * expected_std / np.sqrt(W.size) * 3
+
+
+def test_uniform_inits_and_zeros():
+    gw.manual_seed(0)
+    W = nn.Linear(600, 200, init="he_uniform").W.data
+    a = np.sqrt(6 / 600)
+    assert W.max() <= a and W.min() >= -a and abs(W.std() - np.sqrt(2 / 600)) < 0.02 * np.sqrt(2 / 600)
+    assert not nn.Linear(3, 3, init="zeros").W.data.any()
+    with pytest.raises(ValueError, match="unknown init"):
+        nn.Linear(3, 3, init="bogus")
+
+
+def test_init_is_seeded():
+    gw.manual_seed(3)
+    a = nn.Linear(4, 4).W.data.copy()
+    gw.manual_seed(3)
+    np.testing.assert_array_equal(nn.Linear(4, 4).W.data, a)
+
+
+def test_dropout_is_inverted_and_identity_in_eval():
+    gw.manual_seed(0)
+    drop = nn.Dropout(p=0.2)
+    X = gw.ones(2000, 50)
+    Y = drop(X).data
+    kept = Y != 0
+    assert abs(kept.mean() - 0.8) < 0.01                    # keep_prob = 1 - p
+    np.testing.assert_allclose(Y[kept], 1 / 0.8, rtol=1e-6)  # survivors scaled by 1/keep_prob
+    assert abs(Y.mean() - 1) < 0.02                         # expectation unchanged
+    drop.eval()
+    assert drop(X) is X
+
+
+def test_dropout_backward_uses_the_same_mask():
+    X = gw.randn(4, 5, requires_grad=True)
+    mask = np.random.default_rng(0).random((4, 5)) < 0.5
+    F.dropout(X, 0.5, mask=mask).sum().backward()
+    np.testing.assert_allclose(X.grad, mask / 0.5)
+
+
+def test_batchnorm1d_training_and_running_stats():
+    bn = nn.BatchNorm1d(3, momentum=0.1)
+    X = gw.tensor(np.random.default_rng(0).normal(5, 2, size=(64, 3)))
+    Y = bn(X).data
+    np.testing.assert_allclose(Y.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(Y.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(bn.running_mean.data, 0.1 * X.data.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.data, 0.9 + 0.1 * X.data.var(0, ddof=1), rtol=1e-5)
+    assert int(bn.num_batches_tracked.data) == 1
+    bn.eval()
+    Ye = bn(X).data
+    expected = (X.data - bn.running_mean.data) / np.sqrt(bn.running_var.data + bn.eps)
+    np.testing.assert_allclose(Ye, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\).*\(4, 5\)"):
+        bn(gw.randn(4, 5))
+
+
+def test_batch_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(16, 4))
+    dY = rng.normal(size=(16, 4))
+    bn = nn.BatchNorm1d(4, dtype=np.float64)
+    bn.gamma.data[...] = rng.normal(size=4)
+    bn.beta.data[...] = rng.normal(size=4)
+    tbn = torch.nn.BatchNorm1d(4, dtype=torch.float64)
+    with torch.no_grad():
+        tbn.weight.copy_(torch.tensor(bn.gamma.data))
+        tbn.bias.copy_(torch.tensor(bn.beta.data))
+    for step in range(3):
+        x = gw.tensor(X + step, requires_grad=True)
+        tx = torch.tensor(X + step, requires_grad=True)
+        y, ty = bn(x), tbn(tx)
+        y.backward(dY)
+        ty.backward(torch.tensor(dY))
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(bn.gamma.grad, tbn.weight.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(bn.beta.grad, tbn.bias.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(bn.running_mean.data, tbn.running_mean.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(bn.running_var.data, tbn.running_var.numpy(), rtol=1e-10)
+    bn.eval(), tbn.eval()
+    x = gw.tensor(X, requires_grad=True)
+    tx = torch.tensor(X, requires_grad=True)
+    bn(x).backward(dY)
+    tbn(tx).backward(torch.tensor(dY))
+    np.testing.assert_allclose(bn(x).data, tbn(tx).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-8)
+
+
+def test_dropout_with_fixed_mask_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(6, 5))
+    mask = rng.random((6, 5)) < 0.7
+    x = gw.tensor(X, requires_grad=True)
+    y = F.dropout(x, p=0.3, mask=mask)
+    tx = torch.tensor(X, requires_grad=True)
+    ty = tx * torch.tensor(mask) / 0.7  # what torch's dropout computes for this mask
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+
+
+TRUTH = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("gate,expected", [
+    ("AND", [0, 0, 0, 1]), ("NAND", [1, 1, 1, 0]), ("OR", [0, 1, 1, 1]),
+])
+def test_perceptron_gates(gate, expected):
+    np.testing.assert_array_equal(Perceptron.gate(gate)(TRUTH).data, expected)
+
+
+def test_xor_needs_two_layers():
+    np.testing.assert_array_equal(XOR()(TRUTH).data, [0, 1, 1, 0])
+    with pytest.raises(ValueError, match="XOR needs two layers"):
+        Perceptron.gate("XOR")
+    with pytest.raises(RuntimeError, match="not be linearly separable"):
+        Perceptron().learn(TRUTH, [0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("targets", [[0, 0, 0, 1], [0, 1, 1, 1]])
+def test_perceptron_learning_rule(targets):
+    p = Perceptron()
+    epochs = p.learn(TRUTH, targets, lr=0.1)
+    assert epochs < 20
+    np.testing.assert_array_equal(p(TRUTH).data, targets)
