@@ -1,0 +1,14 @@
+"""The data pipeline: datasets, the DataLoader, splits, normalization and augmentation."""
+from .dataset import Dataset, Subset, TensorDataset, collate
+from .loader import DataLoader
+from .normalize import Normalize, Standardizer
+from .split import random_split, train_dev_test_split
+from .transforms import (
+    ColorShift, Compose, PCAColorAugmentation, RandomCrop, RandomHorizontalFlip, RandomRotation, rotate,
+)
+
+__all__ = [
+    "Dataset", "Subset", "TensorDataset", "collate", "DataLoader", "Normalize", "Standardizer",
+    "random_split", "train_dev_test_split", "Compose", "RandomHorizontalFlip", "RandomCrop",
+    "RandomRotation", "rotate", "ColorShift", "PCAColorAugmentation",
+]

@@ -1,0 +1,153 @@
+"""Data augmentation for image batches (NCHW), vectorized over the batch.
+
+Each transform is called as transform(X, rng) on a whole batch and draws its random choices
+(one per image) from `rng`, a NumPy Generator; the DataLoader hands every batch its own,
+so a seeded run augments identically every time. X is returned as a new array.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+
+
+def _check_images(name: str, X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 4:
+        raise ValueError(f"{name}: expected a batch of images (N, C, H, W), got shape {X.shape}")
+    return X
+
+
+def _rng(rng):
+    return rng if rng is not None else backend.rng()
+
+
+class Compose:
+    """Apply transforms in order: Compose([RandomCrop(28, padding=2), RandomHorizontalFlip()])."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, X, rng=None):
+        rng = _rng(rng)
+        for t in self.transforms:
+            X = t(X, rng)
+        return X
+
+
+class RandomHorizontalFlip:
+    """Mirror each image left-right with probability p."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def __call__(self, X, rng=None):
+        X = _check_images("RandomHorizontalFlip", X)
+        flip = _rng(rng).random(len(X)) < self.p
+        out = X.copy()
+        out[flip] = X[flip, :, :, ::-1]
+        return out
+
+
+class RandomCrop:
+    """Zero-pad by `padding` pixels, then cut a size x size window at a random place per image."""
+
+    def __init__(self, size, padding: int = 0, fill: float = 0.0):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.padding, self.fill = padding, fill
+
+    def __call__(self, X, rng=None):
+        X = _check_images("RandomCrop", X)
+        p, (h, w) = self.padding, self.size
+        padded = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.fill)
+        H, W = padded.shape[2:]
+        if h > H or w > W:
+            raise ValueError(f"RandomCrop: crop {self.size} is larger than the padded image {(H, W)}")
+        rng = _rng(rng)
+        top = rng.integers(0, H - h + 1, len(X))
+        left = rng.integers(0, W - w + 1, len(X))
+        # all windows as a strided view (N, C, H-h+1, W-w+1, h, w); pick one per image
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))
+        return windows[np.arange(len(X)), :, top, left].copy()
+
+
+class RandomRotation:
+    """Rotate each image by an angle drawn from U(-degrees, degrees) about its centre,
+    with bilinear interpolation; pixels from outside the image take `fill`."""
+
+    def __init__(self, degrees: float, fill: float = 0.0):
+        self.degrees, self.fill = float(degrees), fill
+
+    def __call__(self, X, rng=None):
+        X = _check_images("RandomRotation", X)
+        N, C, H, W = X.shape
+        theta = np.deg2rad(_rng(rng).uniform(-self.degrees, self.degrees, N))
+        return rotate(X, theta, self.fill)
+
+
+def rotate(X: np.ndarray, theta: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """Rotate image i of X (N, C, H, W) counter-clockwise by theta[i] radians (bilinear)."""
+    N, C, H, W = X.shape
+    cy, cx = (H - 1) / 2, (W - 1) / 2
+    yy, xx = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
+    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+    # inverse map: where in the source does each output pixel come from
+    src_x = cos * xx - sin * yy + cx   # (N, H, W)
+    src_y = sin * xx + cos * yy + cy
+    x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
+    fx, fy = (src_x - x0)[:, None], (src_y - y0)[:, None]
+    padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
+    n = np.arange(N)[:, None, None]
+
+    def at(yi, xi):  # gather with a one-pixel border of `fill` for out-of-range corners
+        yi = np.clip(yi + 1, 0, H + 1)
+        xi = np.clip(xi + 1, 0, W + 1)
+        return padded[n, :, yi, xi].transpose(0, 3, 1, 2)  # (N, C, H, W)
+
+    out = ((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
+           + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1)))
+    outside = (src_x < -1) | (src_x > W) | (src_y < -1) | (src_y > H)
+    out[np.broadcast_to(outside[:, None], out.shape)] = fill
+    return out.astype(X.dtype if X.dtype.kind == "f" else np.float32, copy=False)
+
+
+class ColorShift:
+    """Add a random offset in U(-shift, shift) to each channel of each image (color shifting)."""
+
+    def __init__(self, shift: float = 0.1):
+        self.shift = shift
+
+    def __call__(self, X, rng=None):
+        X = _check_images("ColorShift", X)
+        offset = _rng(rng).uniform(-self.shift, self.shift, (len(X), X.shape[1], 1, 1))
+        return (X + offset).astype(X.dtype if X.dtype.kind == "f" else np.float32, copy=False)
+
+
+class PCAColorAugmentation:
+    """AlexNet's "fancy PCA" color augmentation for RGB images.
+
+    Fit: the eigenvectors p_i and eigenvalues lambda_i of the 3x3 covariance of the RGB
+    pixel values of the training set. Each image gets, at every pixel, the shift
+    [p1 p2 p3] [alpha_1 lambda_1, alpha_2 lambda_2, alpha_3 lambda_3]^T, alpha_i ~ N(0, std^2).
+    """
+
+    def __init__(self, std: float = 0.1, eigenvalues=None, eigenvectors=None):
+        self.std = std
+        self.eigenvalues = None if eigenvalues is None else np.asarray(eigenvalues)
+        self.eigenvectors = None if eigenvectors is None else np.asarray(eigenvectors)
+
+    def fit(self, X) -> "PCAColorAugmentation":
+        X = _check_images("PCAColorAugmentation.fit", X)
+        if X.shape[1] != 3:
+            raise ValueError(f"PCAColorAugmentation: expected 3 color channels, got {X.shape[1]}")
+        pixels = X.transpose(0, 2, 3, 1).reshape(-1, 3).astype(np.float64)
+        self.eigenvalues, self.eigenvectors = np.linalg.eigh(np.cov(pixels, rowvar=False))
+        return self
+
+    def __call__(self, X, rng=None):
+        X = _check_images("PCAColorAugmentation", X)
+        if self.eigenvalues is None:
+            raise RuntimeError("PCAColorAugmentation: call fit(X_train) first (or give the eigen-pairs)")
+        alpha = _rng(rng).normal(0.0, self.std, (len(X), 3))
+        shift = (alpha * self.eigenvalues) @ self.eigenvectors.T  # (N, 3): one RGB shift per image
+        return (X + shift[:, :, None, None]).astype(X.dtype if X.dtype.kind == "f" else np.float32, copy=False)
