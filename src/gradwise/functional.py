@@ -15,6 +15,7 @@ import numpy as np
 
 from . import backend
 from .ops import activation as _act
+from .ops import conv as _conv
 from .ops import dropout as _dropout
 from .ops import normalization as _norm
 from .ops import linear as _linear
@@ -218,3 +219,106 @@ def batch_norm(X: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         running_var.data *= 1 - momentum
         running_var.data += momentum * op.var * (m / (m - 1))
     return Y
+
+
+# ---- convolution and pooling (NCHW) ------------------------------------------------------
+def _pair(name: str, v, what: str) -> tuple:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or any((not isinstance(x, (int, np.integer))) or x < 1 for x in pair):
+        raise ValueError(f"{name}: {what} must be a positive int or a pair of them, got {v!r}")
+    return tuple(int(x) for x in pair)
+
+
+def _padding(name: str, padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same'."""
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride}")
+        total = [d * (f - 1) for f, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    pair = (padding, padding) if isinstance(padding, (int, np.integer)) else tuple(padding)
+    if len(pair) != 2 or any((not isinstance(p, (int, np.integer))) or p < 0 for p in pair):
+        raise ValueError(f"{name}: padding must be a non-negative int, a pair, 'valid' or 'same', got {padding!r}")
+    return tuple((int(p), int(p)) for p in pair)
+
+
+def _images(name: str, X: Tensor) -> None:
+    if X.ndim != 4:
+        raise ValueError(f"{name}: expected a batch of images (N, C, H, W), got shape {X.shape}")
+
+
+def _out_hw(name, X, kernel, stride, pad, dilation=(1, 1)):
+    hw = []
+    for n, f, s, (a, b), d in zip(X.shape[2:], kernel, stride, pad, dilation):
+        o = _conv.out_size(n, f, s, a + b, d)
+        if o < 1:
+            raise ValueError(
+                f"{name}: a {kernel[0]}x{kernel[1]} window (stride {stride}, padding {pad}, dilation "
+                f"{dilation}) does not fit an input of {X.shape[2]}x{X.shape[3]}: output size "
+                f"floor((n + 2p - d(f - 1) - 1) / s) + 1 would be {o}"
+            )
+        hw.append(o)
+    return tuple(hw)
+
+
+def conv2d(X: Tensor, W: Tensor, b: Tensor | None = None, stride=1, padding=0, dilation=1) -> Tensor:
+    """2-D convolution (cross-correlation, as every framework) of X (m, C, H, W) with filters
+    W (F, C, f, f): output (m, F, H_out, W_out), H_out = floor((H + 2p - d(f-1) - 1)/s) + 1.
+
+    padding: int, (p_h, p_w), 'valid' (0) or 'same' (output size = input size; stride 1).
+    """
+    _images("conv2d", X)
+    if W.ndim != 4:
+        raise ValueError(f"conv2d: filters must be (F, C, f_h, f_w), got {W.shape}")
+    if X.shape[1] != W.shape[1]:
+        raise ValueError(f"conv2d: input has {X.shape[1]} channels {X.shape} but the filters "
+                         f"{W.shape} expect {W.shape[1]}")
+    if b is not None and b.shape != (W.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({W.shape[0]},), got {b.shape}")
+    if X.dtype != W.dtype:
+        raise TypeError(f"conv2d: input dtype {X.dtype} differs from filter dtype {W.dtype}")
+    stride = _pair("conv2d", stride, "stride")
+    dilation = _pair("conv2d", dilation, "dilation")
+    kernel = W.shape[2:]
+    pad = _padding("conv2d", padding, kernel, stride, dilation)
+    _out_hw("conv2d", X, kernel, stride, pad, dilation)
+    op = _conv.Conv2d(stride, pad, dilation)
+    return op(X, W) if b is None else op(X, W, b)
+
+
+def _pool(name, op_cls, X, kernel_size, stride, padding):
+    _images(name, X)
+    kernel = _pair(name, kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(name, stride, "stride")
+    pad = _padding(name, padding, kernel, stride, (1, 1))
+    if any(p > f // 2 for (p, _), f in zip(pad, kernel)):
+        raise ValueError(f"{name}: padding {padding} must be at most half the kernel {kernel}")
+    _out_hw(name, X, kernel, stride, pad)
+    return op_cls(kernel, stride, pad)(X)
+
+
+def max_pool2d(X: Tensor, kernel_size=2, stride=None, padding=0) -> Tensor:
+    """Max over f x f windows (stride defaults to the kernel size, as PyTorch)."""
+    return _pool("max_pool2d", _conv.MaxPool2d, X, kernel_size, stride, padding)
+
+
+def avg_pool2d(X: Tensor, kernel_size=2, stride=None, padding=0) -> Tensor:
+    """Mean over f x f windows (padded zeros count, as PyTorch's default)."""
+    return _pool("avg_pool2d", _conv.AvgPool2d, X, kernel_size, stride, padding)
+
+
+def global_avg_pool2d(X: Tensor) -> Tensor:
+    """(m, C, H, W) -> (m, C, 1, 1): the mean of each channel (AdaptiveAvgPool2d((1, 1)))."""
+    _images("global_avg_pool2d", X)
+    return X.mean(axis=(2, 3), keepdims=True)
+
+
+def zero_pad(X: Tensor, pad) -> Tensor:
+    """The course's zero_pad: pad H and W of (m, C, H, W) images with zeros (int or pair)."""
+    _images("zero_pad", X)
+    p = _padding("zero_pad", pad, (1, 1), (1, 1), (1, 1))
+    from .ops import pad as _pad_op
+
+    return _pad_op(X, ((0, 0), (0, 0)) + p)

@@ -1,6 +1,7 @@
 """Layers and networks: Module, Parameter, containers, dense layers and init schemes."""
 from . import init
 from .containers import ModuleList, Sequential
+from .conv import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d, ZeroPad2d
 from .layers import (
     BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
     Softmax, Softplus, Step, Tanh,
@@ -10,5 +11,6 @@ from .module import Module, Parameter
 __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "Flatten",
     "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Softplus",
-    "Dropout", "BatchNorm1d",
+    "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "ZeroPad2d", "BatchNorm2d",
 ]
