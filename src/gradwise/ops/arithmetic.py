@@ -86,10 +86,12 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            gy = np.expand_dims(gy, -2)
+        # restore the axes a 1-D operand dropped: B's column axis first, so that for
+        # 1-D @ 1-D the scalar gy becomes (1,) and then (1, 1)
         if b.ndim == 1:
             gy = np.expand_dims(gy, -1)
+        if a.ndim == 1:
+            gy = np.expand_dims(gy, -2)
         da = db = None
         if self.needs_grad[0]:
             da = gy @ np.swapaxes(b2, -1, -2)

@@ -47,8 +47,10 @@ class MSELoss(Function):
 class CrossEntropy(Function):
     """Softmax cross-entropy on logits Z (m, C), the fused form.
 
-    L = -sum_c Y_c log softmax(Z)_c;  dZ = (softmax(Z) - Y) / m.
-    Targets are integer labels (m,) or probabilities (m, C).
+    L = -sum_c Y_c log softmax(Z)_c;  dZ = (softmax(Z) sum_c Y_c - Y) / m,
+    which is the familiar (softmax(Z) - Y) / m when each row of Y sums to 1.
+    Targets are integer labels (m,) or probabilities (m, C) (soft targets, as PyTorch,
+    need not sum to 1).
     """
 
     def __init__(self, target: np.ndarray, reduction="mean"):
@@ -70,6 +72,7 @@ class CrossEntropy(Function):
         if t.ndim == 1:
             dZ[np.arange(m), t] -= 1
         else:
+            dZ *= t.sum(axis=1, keepdims=True)  # sum_c Y_c (1 for a distribution)
             dZ -= t
         g = _scale(gy, self.reduction, m, dZ.dtype)
         return dZ * (g[:, None] if g.ndim == 1 else g)

@@ -1,0 +1,363 @@
+"""Behaviour of the functional API and ops at their edges: numerical stability at extreme
+inputs, zero and shared gradients, and error messages at the public boundary."""
+import contextlib
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+import gradwise.functional as F
+from gradwise.ops import loss as loss_ops
+
+FLOATS = [np.float32, np.float64]
+
+
+@contextlib.contextmanager
+def strict_floats():
+    """Overflow, division by zero and invalid operations raise; so does any warning.
+
+    Underflow stays allowed: e^-1000 flushing to 0 is the exact floating-point answer."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            yield
+
+
+def leaf(values, dtype=np.float64):
+    return gw.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+def assert_finite(*arrays):
+    for a in arrays:
+        a = a.data if isinstance(a, gw.Tensor) else a
+        assert np.all(np.isfinite(a)), a
+
+
+# ---- stability at extreme inputs ----------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_and_log_softmax_at_logits_of_1e4(dtype):
+    z = leaf([[1e4, 0.0, -1e4], [1e4, 1e4, 1e4 - 1]], dtype)
+    with strict_floats():
+        s = F.softmax(z)
+        ls = F.log_softmax(z)
+        (s * gw.tensor(np.arange(6.0).reshape(2, 3).astype(dtype))).sum().backward()
+    assert s.dtype == dtype and ls.dtype == dtype
+    assert_finite(s, ls, z.grad)
+    e = np.exp([0.0, 0.0, -1.0])
+    np.testing.assert_allclose(s.data, [[1, 0, 0], e / e.sum()], rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(ls.data, [[0, -1e4, -2e4], np.log(e / e.sum())], rtol=1e-6)
+    np.testing.assert_allclose(s.data.sum(axis=1), 1.0, rtol=1e-6)
+    # the saturated row has zero gradient; the other is the softmax Jacobian-vector product
+    a = e / e.sum()
+    v = np.array([3.0, 4.0, 5.0])
+    np.testing.assert_allclose(z.grad, [[0, 0, 0], a * (v - a @ v)], rtol=1e-5, atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_log_softmax_along_axis_0_at_large_logits(dtype):
+    z = leaf([[-1e4, 5.0], [1e4, 5.0]], dtype)
+    with strict_floats():
+        ls = F.log_softmax(z, axis=0)
+        ls.sum().backward()
+    assert_finite(ls, z.grad)
+    np.testing.assert_allclose(ls.data, [[-2e4, -np.log(2)], [0, -np.log(2)]], rtol=1e-6)
+    np.testing.assert_allclose(z.grad, [[1, 0], [-1, 0]], atol=1e-6)  # 1 - 2 softmax
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_saturates_without_warnings(dtype):
+    z = leaf([-1e30, -1000.0, 0.0, 1000.0, 1e30], dtype)
+    with strict_floats():
+        y = F.sigmoid(z)
+        y.sum().backward()
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.5, 1.0, 1.0])
+    np.testing.assert_array_equal(z.grad, [0.0, 0.0, 0.25, 0.0, 0.0])
+
+
+def test_sigmoid_is_accurate_in_both_tails():
+    z = np.array([-30.0, -5.0, 5.0, 30.0])
+    y = F.sigmoid(gw.tensor(z)).data
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-z)), rtol=1e-14)
+    assert y[0] > 0  # e^-30 / (1 + e^-30), not 1 - 1
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softplus_is_stable(dtype):
+    z = leaf([-1000.0, -30.0, 0.0, 30.0, 1000.0], dtype)
+    with strict_floats():
+        y = F.softplus(z)
+        y.sum().backward()
+    assert y.dtype == dtype
+    assert_finite(y, z.grad)
+    expected = [0.0, np.log1p(np.exp(-30.0)), np.log(2.0), 30.0, 1000.0]
+    np.testing.assert_allclose(y.data, expected, rtol=1e-6, atol=0)
+    assert y.data[1] > 0  # log1p keeps e^-30, log(1 + e^-30) would give 0
+    e30 = np.exp(-30.0)
+    sigmoid = [0.0, e30 / (1 + e30), 0.5, 1 / (1 + e30), 1.0]
+    np.testing.assert_allclose(z.grad, sigmoid, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_bce_with_logits_at_extreme_logits(dtype):
+    z = leaf([-1000.0, 1000.0, 1000.0, -1000.0], dtype)
+    y = np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype)
+    with strict_floats():
+        L = F.binary_cross_entropy_with_logits(z, y, reduction="none")
+        L.sum().backward()
+    np.testing.assert_allclose(L.data, [0, 0, 1000, 1000], atol=1e-6)
+    np.testing.assert_array_equal(z.grad, [0.0, 0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_binary_cross_entropy_on_exact_0_and_1_stays_finite(dtype):
+    A = leaf([0.0, 1.0, 0.0, 1.0], dtype)
+    Y = np.array([0.0, 1.0, 1.0, 0.0], dtype=dtype)
+    with strict_floats():
+        L = F.binary_cross_entropy(A, Y, reduction="none")
+        L.sum().backward()
+        mean = F.binary_cross_entropy(gw.tensor(A.data), Y)
+    assert L.dtype == dtype
+    assert_finite(L, A.grad, mean)
+    assert np.all(L.data[:2] < 1e-6)                  # right and certain: ~0
+    assert np.all((L.data[2:] > 15) & (L.data[2:] < 17))  # wrong and certain: -log(eps) ~ 16.1
+    assert np.all(A.grad[2:] * np.array([1, -1]) < 0)  # pushes the prediction toward the label
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cross_entropy_at_huge_logits(dtype):
+    z = leaf([[1e4, -1e4, 0.0], [0.0, 0.0, 0.0]], dtype)
+    with strict_floats():
+        L = F.cross_entropy(z, np.array([1, 2]), reduction="none")
+        L.sum().backward()
+    assert_finite(L, z.grad)
+    np.testing.assert_allclose(L.data, [2e4, np.log(3)], rtol=1e-6)
+    np.testing.assert_allclose(z.grad, [[1, -1, 0], [1 / 3, 1 / 3, -2 / 3]], rtol=1e-6, atol=1e-7)
+
+
+# ---- gradients with special structure ------------------------------------------------------
+def test_step_has_zero_gradient():
+    z = leaf([-1.0, 0.0, 2.0, 1e-9])
+    w = leaf([5.0, 6.0, 7.0, 8.0])
+    A = F.step(z)
+    np.testing.assert_array_equal(A.data, [0.0, 0.0, 1.0, 1.0])  # strictly z > 0
+    (A * w).sum().backward()
+    assert z.grad is not None
+    np.testing.assert_array_equal(z.grad, np.zeros(4))
+    np.testing.assert_array_equal(w.grad, A.data)
+
+
+def test_indexing_backward_accumulates_repeated_integer_indices():
+    x = leaf(np.arange(5.0))
+    x[[0, 0, 3, 0]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3, 0, 0, 1, 0])
+
+    x = leaf(np.arange(5.0))
+    y = x[np.array([1, -4, 2, 1])]  # -4 is 1 again
+    y.backward(np.array([1.0, 10.0, 100.0, 1000.0]))
+    np.testing.assert_array_equal(x.grad, [0, 1011, 100, 0, 0])
+
+
+def test_indexing_backward_with_repeats_in_two_dimensions():
+    x = leaf(np.zeros((3, 4)))
+    x[np.array([1, 1, 2]), np.array([2, 2, 0])].sum().backward()
+    expected = np.zeros((3, 4))
+    expected[1, 2], expected[2, 0] = 2, 1
+    np.testing.assert_array_equal(x.grad, expected)
+
+    x = leaf(np.zeros((2, 3)))
+    x[:, [0, 0, 2]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0, 1], [2, 0, 1]])
+
+
+def test_indexing_backward_with_tensor_index_and_mask():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    x[gw.tensor(np.array([1, 1]))].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [2, 2, 2]])
+
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    m = x.data > 2
+    y = x[m]
+    np.testing.assert_array_equal(y.data, [3, 4, 5])
+    y.backward(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 2, 3]])
+
+
+def test_ties_share_the_gradient_as_pytorch():
+    a, b = leaf([1.0, 2.0, 5.0]), leaf([1.0, 3.0, 4.0])
+    gw.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad, [0.5, 1.0, 0.0])
+
+    x = leaf([1.0, 3.0, 3.0, 2.0])
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5, 0.0])
+
+
+def test_gradient_at_kinks_follows_pytorch():
+    x = leaf([0.0, 0.0])
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+    x = leaf([0.0, 1.0])
+    F.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+
+    x = leaf([-1.0, -0.5, 0.5, 1.0])
+    x.clip(-0.5, 0.5).sum().backward()  # the bounds are inside: inclusive
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 0.0])
+
+
+# ---- errors at the public boundary -----------------------------------------------------
+@pytest.fixture
+def no_cross_entropy_compute(monkeypatch):
+    """Fail the test if an op's forward runs: validation must come first."""
+    def boom(self, *args):
+        raise AssertionError(f"{type(self).__name__}.forward ran before the labels were checked")
+    monkeypatch.setattr(loss_ops.CrossEntropy, "forward", boom)
+    monkeypatch.setattr(loss_ops.NLLLoss, "forward", boom)
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("labels, bad", [([0, 3, 1], 3), ([-1, 0, 2], -1), ([7, 9, 0], 7)])
+def test_labels_out_of_range_raise_before_computing(no_cross_entropy_compute, fn, labels, bad):
+    z = leaf(np.zeros((3, 3)))
+    with pytest.raises(ValueError) as info:
+        fn(z, np.array(labels))
+    msg = str(info.value)
+    assert f"label {bad}" in msg
+    assert "3 classes" in msg
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_label_dtype_and_shape_are_checked(no_cross_entropy_compute, fn):
+    z = leaf(np.zeros((3, 4)))
+    with pytest.raises(TypeError, match="integer labels"):
+        fn(z, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        fn(z, np.array([0, 1]))
+
+
+def test_cross_entropy_probability_target_shape_is_checked():
+    with pytest.raises(ValueError, match=re.escape("(3, 5)") + ".*" + re.escape("(3, 4)")):
+        F.cross_entropy(leaf(np.zeros((3, 4))), np.full((3, 5), 0.2))
+
+
+def _both_shapes(s1, s2):
+    return re.compile(f"(?s)(?=.*{re.escape(str(s1))})(?=.*{re.escape(str(s2))})")
+
+
+@pytest.mark.parametrize("make, s1, s2", [
+    (lambda: F.linear(leaf(np.zeros((4, 3))), leaf(np.zeros((2, 5)))), (4, 3), (2, 5)),
+    (lambda: F.linear(leaf(np.zeros(3)), leaf(np.zeros((2, 5)))), (3,), (2, 5)),
+    (lambda: leaf(np.zeros((2, 3))) @ leaf(np.zeros((4, 5))), (2, 3), (4, 5)),
+    (lambda: gw.matmul(leaf(np.zeros(3)), leaf(np.zeros(4))), (3,), (4,)),
+    (lambda: leaf(np.zeros((5, 2, 3))) @ leaf(np.zeros((2, 3))), (5, 2, 3), (2, 3)),
+    (lambda: leaf(np.zeros((2, 3))) + leaf(np.zeros(4)), (2, 3), (4,)),
+    (lambda: leaf(np.zeros((2, 3))) * leaf(np.zeros((3, 2))), (2, 3), (3, 2)),
+    (lambda: leaf(np.zeros((2, 3))) - np.zeros((2, 1, 2)), (2, 3), (2, 1, 2)),
+    (lambda: leaf(np.zeros(3)) / leaf(np.zeros(2)), (3,), (2,)),
+    (lambda: gw.maximum(leaf(np.zeros(3)), leaf(np.zeros(2))), (3,), (2,)),
+    (lambda: gw.broadcast_to(leaf(np.zeros((2, 3))), (4, 3)), (2, 3), (4, 3)),
+    (lambda: F.mse_loss(leaf(np.zeros((2, 3))), np.zeros((3, 2))), (2, 3), (3, 2)),
+    (lambda: F.binary_cross_entropy(leaf(np.full(3, 0.5)), np.zeros(4)), (3,), (4,)),
+    (lambda: F.binary_cross_entropy_with_logits(leaf(np.zeros((2, 2))), np.zeros(4)), (2, 2), (4,)),
+])
+def test_shape_mismatch_names_both_shapes(make, s1, s2):
+    with pytest.raises(ValueError, match=_both_shapes(s1, s2)):
+        make()
+
+
+def test_linear_bias_and_weight_rank_are_checked():
+    X, W = leaf(np.zeros((4, 3))), leaf(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"b must have shape \(2,\), got \(3,\)"):
+        F.linear(X, W, leaf(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"2-D.*\(2, 3, 1\)"):
+        F.linear(X, leaf(np.zeros((2, 3, 1))))
+
+
+@pytest.mark.parametrize("fn, args", [
+    (F.cross_entropy, (np.zeros((2, 3)), np.array([0, 1]))),
+    (F.nll_loss, (np.zeros((2, 3)), np.array([0, 1]))),
+    (F.binary_cross_entropy, (np.full((2, 3), 0.5), np.zeros((2, 3)))),
+    (F.binary_cross_entropy_with_logits, (np.zeros((2, 3)), np.zeros((2, 3)))),
+    (F.mse_loss, (np.zeros((2, 3)), np.zeros((2, 3)))),
+])
+@pytest.mark.parametrize("reduction", ["avg", "Mean", None])
+def test_bad_reduction_names_raise(fn, args, reduction):
+    x, target = args
+    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\)") as info:
+        fn(leaf(x), target, reduction=reduction)
+    assert repr(reduction) in str(info.value)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (F.cross_entropy, (np.zeros((2, 3)), np.array([0, 1]))),
+    (F.nll_loss, (np.zeros((2, 3)), np.array([0, 1]))),
+    (F.binary_cross_entropy, (np.full((2, 3), 0.5), np.zeros((2, 3)))),
+    (F.binary_cross_entropy_with_logits, (np.zeros((2, 3)), np.zeros((2, 3)))),
+    (F.mse_loss, (np.zeros((2, 3)), np.ones((2, 3)))),
+])
+def test_reductions_relate_as_mean_sum_none(fn, args):
+    x, target = args
+    none = fn(leaf(x), target, reduction="none").data
+    assert none.shape in {(2,), (2, 3)}
+    np.testing.assert_allclose(fn(leaf(x), target, reduction="sum").data, none.sum())
+    np.testing.assert_allclose(fn(leaf(x), target, reduction="mean").data, none.mean())
+
+
+def test_concatenate_errors():
+    a, b = leaf(np.zeros((2, 3))), leaf(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=_both_shapes((2, 3), (2, 4))) as info:
+        gw.concatenate([a, b], axis=0)
+    assert "axis 0" in str(info.value)
+    gw.concatenate([a, b], axis=1)  # fine along the axis that differs
+    with pytest.raises(ValueError, match=_both_shapes((2, 3), (2, 3, 1))):
+        gw.concatenate([a, leaf(np.zeros((2, 3, 1)))])
+    with pytest.raises(ValueError, match="non-empty"):
+        gw.concatenate([])
+
+
+def test_stack_errors():
+    with pytest.raises(ValueError, match=_both_shapes((2, 3), (3, 2))) as info:
+        gw.stack([leaf(np.zeros((2, 3))), leaf(np.zeros((3, 2)))])
+    assert "same shape" in str(info.value)
+    with pytest.raises(ValueError, match="non-empty"):
+        gw.stack([])
+
+
+def test_concatenate_and_stack_split_the_gradient():
+    a, b = leaf(np.ones((2, 1))), leaf(np.ones((2, 2)))
+    gw.cat([a, b], dim=1).backward(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(a.grad, [[0], [3]])
+    np.testing.assert_array_equal(b.grad, [[1, 2], [4, 5]])
+    a, b = leaf(np.ones(2)), leaf(np.ones(2))
+    gw.stack([a, b], axis=1).backward(np.arange(4.0).reshape(2, 2))
+    np.testing.assert_array_equal(a.grad, [0, 2])
+    np.testing.assert_array_equal(b.grad, [1, 3])
+
+
+def test_reduction_axis_out_of_range_names_the_shape():
+    x = leaf(np.zeros((2, 3)))
+    for fn in (gw.sum, gw.mean, gw.max, gw.min, gw.var):
+        with pytest.raises(ValueError, match=r"axis 2 is out of range.*\(2, 3\)"):
+            fn(x, axis=2)
+    with pytest.raises(ValueError, match=r"axis -3"):
+        x.sum(dim=(0, -3))
+
+
+def test_var_without_degrees_of_freedom_raises():
+    with pytest.raises(ValueError, match="degrees of freedom"):
+        leaf(np.zeros((3, 1))).var(axis=1)
+    np.testing.assert_array_equal(leaf(np.zeros((3, 1))).var(axis=1, correction=0).data, 0)
+
+
+def test_pad_rejects_negative_widths_and_permute_bad_axes():
+    with pytest.raises(ValueError, match="non-negative"):
+        gw.pad(leaf(np.zeros((2, 2))), ((1, -1), (0, 0)))
+    with pytest.raises(ValueError, match="not a permutation"):
+        leaf(np.zeros((2, 3))).permute(0, 0)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 2\)"):
+        leaf(np.zeros((2, 3))).reshape(4, 2)
