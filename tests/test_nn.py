@@ -280,3 +280,15 @@ def test_perceptron_learning_rule(targets):
     epochs = p.learn(TRUTH, targets, lr=0.1)
     assert epochs < 20
     np.testing.assert_array_equal(p(TRUTH).data, targets)
+
+
+def test_reassigning_a_layer_keeps_its_position():
+    seq = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    setattr(seq, "0", nn.Linear(4, 3))
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
+    assert seq(gw.randn(2, 4)).shape == (2, 2)
+    m = TwoLayer()
+    m.hidden = nn.Linear(4, 3)
+    assert [n for n, _ in m.named_parameters()] == ["hidden.W", "hidden.b", "out.W", "out.b"]
+    m.hidden = None                      # a removed child disappears from the walk
+    assert [n for n, _ in m.named_parameters()] == ["out.W", "out.b"]

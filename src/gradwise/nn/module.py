@@ -50,17 +50,25 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+        # Reassigning a name keeps its place (dicts keep a key's position on update), so
+        # replacing a layer does not reorder forward(), parameters() or state_dict().
+        if isinstance(value, Parameter):
+            table = self._parameters
+        elif isinstance(value, Module):
+            table = self._modules
+        elif name in self._buffers:
+            table = self._buffers  # reassigning a buffer keeps it a buffer
             if value is not None and not isinstance(value, Tensor):
                 value = Tensor(np.asarray(value))
-            self._buffers[name] = value  # reassigning a buffer keeps it a buffer
+        elif name in self._parameters and value is None:
+            table = self._parameters  # e.g. Linear(bias=False) keeps b = None
         else:
-            for table in (self._parameters, self._buffers, self._modules):
-                table.pop(name, None)
-            if isinstance(value, Parameter):
-                self._parameters[name] = value
-            elif isinstance(value, Module):
-                self._modules[name] = value
+            table = None
+        for other in (self._parameters, self._buffers, self._modules):
+            if other is not table:
+                other.pop(name, None)
+        if table is not None:
+            table[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
