@@ -19,7 +19,7 @@ import threading
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _wrap
 
 
 # ---- grad mode --------------------------------------------------------------------------
@@ -78,6 +78,11 @@ class Function:
     inputs: tuple | None = None
     needs_grad: tuple = ()
     _freed = False
+    fresh_grads = False
+    """Set True on ops whose backward returns only arrays it has just allocated, keeps no
+    reference to, and returns at most once each (not the incoming gradient, not a saved
+    array). The engine may then hand them to leaves as .grad as they are, without the
+    defensive copy that every other op's gradients get."""
 
     def __init_subclass__(cls, register: bool = True, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -85,11 +90,10 @@ class Function:
             OP_REGISTRY[cls.__name__] = cls
 
     def __call__(self, *inputs) -> Tensor:
-        xs = [x.data for x in inputs]
-        y = self.forward(*xs)
-        out = Tensor(y)
+        y = self.forward(*[x.data for x in inputs])
+        out = _wrap(y) if type(y) is np.ndarray else Tensor(y)  # Tensor() converts scalars
         if _mode.enabled:
-            needs = tuple(x.requires_grad for x in inputs)
+            needs = tuple([x.requires_grad for x in inputs])
             if True in needs:
                 out.requires_grad = True
                 out.creator = self
@@ -123,12 +127,16 @@ def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g.reshape(shape) if g.shape != shape else g
 
 
-def _accumulate_leaf(x: Tensor, g: np.ndarray) -> None:
-    # A fresh array per leaf: an op may hand the same gradient array to two inputs.
-    if g.dtype != x.data.dtype or g.shape != x.data.shape:
-        g = np.broadcast_to(g, x.data.shape).astype(x.data.dtype)
+def _accumulate_leaf(x: Tensor, g: np.ndarray, fresh: bool = False) -> None:
+    """Add g into x.grad. Each leaf gets an array of its own: an op may hand the same
+    gradient array to two inputs, so g is copied unless it is `fresh` (see
+    Function.fresh_grads) or was just made here by a cast, and a sum makes a new array."""
+    data = x.data
+    if g.dtype != data.dtype or g.shape != data.shape:
+        g = np.broadcast_to(g, data.shape).astype(data.dtype)  # astype copies
+        fresh = True
     if x.grad is None:
-        x.grad = g.copy()
+        x.grad = g if fresh else g.copy()
     else:
         x.grad = x.grad + g
 
@@ -164,47 +172,50 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
 
     # Count, for each Function, how many of its outputs' consumers lie in this graph, so a
     # Function runs only after all gradients flowing into its output have been summed.
+    # A Function is in `pending` once it has been reached (the root's creator never is).
     pending: dict[Function, int] = {}
     stack = [root.creator]
-    seen = {root.creator}
     while stack:
         f = stack.pop()
         for x in f.inputs:
             g = x.creator
             if g is not None:
-                pending[g] = pending.get(g, 0) + 1
-                if g not in seen:
+                n = pending.get(g)
+                if n is None:
                     if g._freed:
                         raise RuntimeError(_FREED_MSG)
-                    seen.add(g)
+                    pending[g] = 1
                     stack.append(g)
+                else:
+                    pending[g] = n + 1
 
     grads: dict[Function, np.ndarray] = {root.creator: gy}
     ready = [root.creator]
     while ready:
         f = ready.pop()
-        gy = grads.pop(f)
-        gxs = f.backward(gy)
-        if not isinstance(gxs, tuple):
+        gxs = f.backward(grads.pop(f))
+        if type(gxs) is not tuple:
             gxs = (gxs,)
-        for x, need, gx in zip(f.inputs, f.needs_grad, gxs):
+        fresh, inputs, needs = f.fresh_grads, f.inputs, f.needs_grad
+        if not retain_graph:
+            f.release()  # its saved arrays are no longer needed: free them before the next op
+        for x, need, gx in zip(inputs, needs, gxs):
             if not need:
                 continue
             if gx.shape != x.data.shape:
                 gx = sum_to(gx, x.data.shape)
             g = x.creator
             if g is None:
-                _accumulate_leaf(x, gx)
+                _accumulate_leaf(x, gx, fresh)
                 continue
             prev = grads.get(g)
             grads[g] = gx if prev is None else prev + gx
-            pending[g] -= 1
-            if pending[g] == 0:
+            n = pending[g] - 1
+            pending[g] = n
+            if n == 0:
                 if x._retains_grad:
                     _accumulate_leaf(x, grads[g])
                 ready.append(g)
-        if not retain_graph:
-            f.release()
     if root._retains_grad:
         _accumulate_leaf(root, np.ones_like(root.data) if grad is None else np.asarray(grad))
 

@@ -16,6 +16,25 @@ import numpy as np
 from . import backend
 
 
+def _settle_allocator(nbytes: int = 16 << 20) -> None:
+    """Allocate and free one 16 MiB block, so that glibc's malloc adapts at import.
+
+    A training step allocates arrays of a few hundred KiB (the batch, activations,
+    gradients) and frees them all before the next step. glibc serves blocks above its mmap
+    threshold (128 KiB at start) with fresh mmaps and hands free memory at the top of its
+    heap back to the OS above a trim threshold; it raises both only once the program frees
+    a large mmapped block. Until then every step may give its memory back and fault it in
+    again: 78,000 page faults and +50% time per epoch of benchmarks/mlp.py. Freeing one
+    16 MiB block, as any program that loads data (or imports torch) does sooner or later,
+    raises the thresholds to 16 / 32 MiB. The block is never touched, so it costs no
+    memory; other allocators than glibc's simply take it back.
+    """
+    np.empty(nbytes, dtype=np.uint8)
+
+
+_settle_allocator()
+
+
 def _as_array(data, dtype=None) -> np.ndarray:
     """Turn user data into an ndarray with gradwise's dtype rules.
 
@@ -186,6 +205,25 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     __hash__ = object.__hash__  # tensors hash by identity, even though == is elementwise
+
+
+_new_tensor = object.__new__
+
+
+def _wrap(arr: np.ndarray) -> Tensor:
+    """An op's output array as a Tensor, without Tensor()'s checks and conversions.
+
+    For the engine only (Function.__call__ makes one per op, the hottest path there is):
+    `arr` must be an ndarray; the fields are those of Tensor(arr).
+    """
+    t = _new_tensor(Tensor)
+    t.data = arr
+    t.grad = None
+    t.requires_grad = False
+    t.creator = None
+    t.name = None
+    t._retains_grad = False
+    return t
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -11,6 +11,8 @@ from ..autograd import Function
 
 
 class Linear(Function):
+    fresh_grads = True  # dX, dW, db are new arrays: W.grad and b.grad take them uncopied
+
     def forward(self, X, W, b=None):
         self.X, self.W = X, W
         Z = X @ W.T
