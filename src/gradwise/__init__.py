@@ -18,6 +18,7 @@ from .tensor import (
 )
 from . import functional  # noqa: E402  (after ops: it builds on them)
 from . import check  # noqa: E402
+from .io import load, save  # noqa: E402
 
 float32 = backend.xp.float32
 float64 = backend.xp.float64
