@@ -1,0 +1,247 @@
+"""Where dataset files come from: a local folder, the cache, or a public mirror.
+
+Lookup order for a file such as ``mnist/train-images-idx3-ubyte.gz`` (always
+``<root>/<dataset>/<file>``):
+
+1. ``data_dir=`` when a loader is given one (then only that folder is searched, and a
+   download, if any, goes there);
+2. otherwise every folder in ``$GRADWISE_DATA`` (several may be joined with ``os.pathsep``),
+   then ``~/.cache/gradwise`` (the download cache).
+
+A file that is found is checked against the size and sha256 in :data:`FILES` before anyone
+parses it (once per file per process: the verdict is cached by path, size and mtime, since
+hashing the 26 MB Fashion-MNIST images costs ~0.1 s). A file that is found nowhere is
+downloaded from its public mirrors into the cache with a progress bar, verified while it
+streams, and moved into place atomically (temp file + ``os.replace``), so an interrupted
+download never leaves a half file under the real name. The course files have no reliable
+public mirror: the error says where to put them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "FILES", "FileSpec", "DatasetIntegrityError", "cache_dir", "search_roots", "fetch",
+    "verify", "sha256_of",
+]
+
+ENV_VAR = "GRADWISE_DATA"
+
+_MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+_FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+_COURSE_NOTE = (
+    "the deeplearning.ai course files have no reliable public mirror (copies found online are "
+    "often Git-LFS pointers or different files with the same name); take the file from the "
+    "course materials and check its sha256"
+)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One known file: its size in bytes, its sha256 and the base URLs it can be fetched from."""
+    size: int
+    sha256: str
+    mirrors: tuple = ()
+
+
+# Published sizes and sha256 of every file a loader may ask for (relative to a data root).
+FILES: dict[str, FileSpec] = {
+    "mnist/train-images-idx3-ubyte.gz": FileSpec(
+        9912422, "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST_MIRRORS),
+    "mnist/train-labels-idx1-ubyte.gz": FileSpec(
+        28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST_MIRRORS),
+    "mnist/t10k-images-idx3-ubyte.gz": FileSpec(
+        1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", _MNIST_MIRRORS),
+    "mnist/t10k-labels-idx1-ubyte.gz": FileSpec(
+        4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", _MNIST_MIRRORS),
+    "fashion-mnist/train-images-idx3-ubyte.gz": FileSpec(
+        26421880, "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", _FASHION_MIRRORS),
+    "fashion-mnist/train-labels-idx1-ubyte.gz": FileSpec(
+        29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", _FASHION_MIRRORS),
+    "fashion-mnist/t10k-images-idx3-ubyte.gz": FileSpec(
+        4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", _FASHION_MIRRORS),
+    "fashion-mnist/t10k-labels-idx1-ubyte.gz": FileSpec(
+        5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", _FASHION_MIRRORS),
+    "course/train_catvnoncat.h5": FileSpec(
+        2572022, "fbe56ab67c3ae28d564e3a644189117976d6b31af0a3ce9bb17dbf22908af242"),
+    "course/test_catvnoncat.h5": FileSpec(
+        616958, "6a9d39ce52fa85953c5834695b8534a30ed8cfd54971fb2f080b5a24d002b951"),
+    "course/data.mat": FileSpec(
+        6038, "1218828095bf91d215622d00b2a5b8784c359e29d9d9c5734949b8e60c5bc231"),
+    "course/train_signs.h5": FileSpec(
+        13281872, "47480709d99f2ea6ae428ecc491fc6f65ff1d05336736dd859d5565e0ad3cf74"),
+    "course/test_signs.h5": FileSpec(
+        1477712, "539fb746ed9e947eb244cfca73f4d1b03f9bf5524d609eeed2cd76ddb1b179be"),
+    "course/train_happy.h5": FileSpec(
+        7379760, "65cbc8a1b83b0b8fa76026f37ba6421a8a29f90a223c31799a1d808bc7d19566"),
+    "course/test_happy.h5": FileSpec(
+        1846560, "5e23db2f28769de83214dce1411e651489d713f9e1ec5d1ca6a61b6222115add"),
+}
+
+
+class DatasetIntegrityError(ValueError):
+    """A dataset file has the wrong size or sha256 (truncated, corrupted or a different file)."""
+
+
+def cache_dir() -> Path:
+    """The download cache, ``~/.cache/gradwise``."""
+    return Path.home() / ".cache" / "gradwise"
+
+
+def search_roots(data_dir=None) -> list[Path]:
+    """The folders searched, in order: ``[data_dir]`` if given, else $GRADWISE_DATA then the cache."""
+    if data_dir is not None:
+        return [Path(data_dir).expanduser()]
+    roots = [Path(p).expanduser() for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
+    roots.append(cache_dir())
+    return roots
+
+
+# ---- integrity ------------------------------------------------------------------------
+_verified: dict[tuple, bool] = {}
+_lock = threading.Lock()
+
+
+def sha256_of(path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path, rel: str) -> Path:
+    """Check ``path`` against FILES[rel] (size first, then sha256); raise DatasetIntegrityError.
+
+    A passing verdict is remembered for this process, keyed by the resolved path, size and
+    mtime, so a file that is replaced or touched is checked again.
+    """
+    path = Path(path)
+    spec = FILES[rel]
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if _verified.get(key):
+        return path
+    fix = (f"delete it (a fresh copy will be fetched, or put a good copy there) or point "
+           f"gradwise elsewhere with data_dir= or ${ENV_VAR}")
+    if st.st_size != spec.size:
+        raise DatasetIntegrityError(
+            f"{rel}: file {path} is corrupted or truncated: {st.st_size} bytes, expected "
+            f"{spec.size} bytes (sha256 {spec.sha256}); {fix}")
+    digest = sha256_of(path)
+    if digest != spec.sha256:
+        raise DatasetIntegrityError(
+            f"{rel}: file {path} is corrupted: sha256 {digest}, expected {spec.sha256}; {fix}")
+    with _lock:
+        _verified[key] = True
+    return path
+
+
+# ---- download -------------------------------------------------------------------------
+def _urlopen(url: str, timeout: float):
+    # looked up at call time so tests can monkeypatch urllib.request.urlopen
+    return urllib.request.urlopen(url, timeout=timeout)
+
+
+def _progress(total: int, desc: str):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # progress is a nicety, never a requirement
+        return None
+    return tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024, desc=desc,
+                leave=False)
+
+
+def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
+    """Stream ``url`` into ``dest`` atomically, checking size and sha256 on the way."""
+    spec = FILES[rel]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    h = hashlib.sha256()
+    n = 0
+    try:
+        with os.fdopen(fd, "wb") as out, _urlopen(url, timeout) as resp:
+            bar = _progress(int(resp.headers.get("Content-Length") or spec.size), dest.name)
+            try:
+                while True:
+                    block = resp.read(1 << 16)
+                    if not block:
+                        break
+                    out.write(block)
+                    h.update(block)
+                    n += len(block)
+                    if bar is not None:
+                        bar.update(len(block))
+            finally:
+                if bar is not None:
+                    bar.close()
+            out.flush()
+            os.fsync(out.fileno())
+        if n != spec.size or h.hexdigest() != spec.sha256:
+            raise DatasetIntegrityError(
+                f"{rel}: download from {url} gave {n} bytes with sha256 {h.hexdigest()}, "
+                f"expected {spec.size} bytes with sha256 {spec.sha256}")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    st = dest.stat()
+    with _lock:
+        _verified[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = True
+    return dest
+
+
+def fetch(rel: str, data_dir=None, download: bool = True) -> Path:
+    """The verified local path of ``rel`` (e.g. ``"mnist/t10k-labels-idx1-ubyte.gz"``).
+
+    Searches :func:`search_roots`; if absent everywhere and the file has mirrors, downloads it
+    into ``data_dir`` (when given) or the cache. Raises FileNotFoundError naming the file, the
+    folders searched and how to point gradwise at a copy; DatasetIntegrityError for a bad file.
+    """
+    if rel not in FILES:
+        raise KeyError(f"fetch: unknown dataset file {rel!r}; known: {sorted(FILES)}")
+    spec = FILES[rel]
+    roots = search_roots(data_dir)
+    for root in roots:
+        candidate = root / rel
+        if candidate.is_file():
+            return verify(candidate, rel)
+
+    target = roots[0] / rel if data_dir is not None else cache_dir() / rel
+    failures = []
+    if download and spec.mirrors:
+        name = rel.split("/", 1)[1]
+        for base in spec.mirrors:
+            url = base + name
+            try:
+                return _download(url, target, rel)
+            except (urllib.error.URLError, OSError, DatasetIntegrityError) as e:
+                failures.append(f"{url}: {e}")
+
+    searched = "\n".join(f"    {r / rel}" for r in roots)
+    lines = [f"dataset file {rel!r} not found (expected {spec.size} bytes, sha256 {spec.sha256}).",
+             f"  looked for it at:\n{searched}"]
+    if failures:
+        lines.append("  download failed (no network?):\n" + "\n".join(f"    {f}" for f in failures))
+    elif not spec.mirrors:
+        lines.append(f"  no download: {_COURSE_NOTE}.")
+    else:
+        lines.append("  download disabled (download=False).")
+    lines.append(f"  fix: put the file at <folder>/{rel} and pass data_dir=<folder> to the loader, "
+                 f"or set the environment variable {ENV_VAR}=<folder> (several folders may be "
+                 f"joined with {os.pathsep!r}), or copy it to {cache_dir() / rel}.")
+    raise FileNotFoundError("\n".join(lines))
