@@ -1,0 +1,320 @@
+"""Callbacks: code that fit() calls at fixed points of training, with Keras' names and meaning.
+
+    fit(model, F.cross_entropy, opt, (X, y), val_data=(Xv, yv), epochs=50,
+        callbacks=[EarlyStopping(patience=5, restore_best_weights=True),
+                   ModelCheckpoint("best.ckpt", save_best_only=True), CSVLogger("log.csv")])
+
+Epochs and batches are counted from 0 in the hooks (the progress bar shows epoch + 1).
+Epoch logs hold 'loss', each metric, 'val_loss' and 'val_<metric>' when there is validation
+data, and 'lr'. Batch logs hold 'batch', 'size' and 'loss' (that batch's loss); the running
+means of the epoch so far are `self.trainer.running_logs()` (computed on demand, not per batch).
+A callback stops training with `self.trainer.stop_training = True`.
+"""
+from __future__ import annotations
+
+import csv
+import inspect
+import math
+import operator
+import os
+import sys
+import time
+
+from .. import io
+from .checkpoint import save_checkpoint
+
+
+class Callback:
+    """Base class: override the hooks you need. fit() sets self.trainer and self.model."""
+
+    trainer = None
+    model = None
+
+    def set_trainer(self, trainer) -> None:
+        self.trainer = trainer
+        self.model = trainer.model
+
+    def on_train_begin(self, logs=None):
+        """Before the first epoch."""
+
+    def on_train_end(self, logs=None):
+        """After the last epoch (logs: the last epoch's), also after an early stop."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Before the epoch's shuffle and first batch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """After validation and the scheduler step; logs: the epoch's results."""
+
+    def on_batch_begin(self, batch, logs=None):
+        """Before the forward pass; logs: 'batch', 'size'."""
+
+    def on_batch_end(self, batch, logs=None):
+        """After optimizer.step(); logs: 'batch', 'size', 'loss' (this batch's)."""
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def _format(logs: dict, sep: str) -> str:
+    def value(k, v):
+        if not isinstance(v, float):
+            return str(v)
+        return f"{v:.3g}" if k == "lr" else f"{v:.4f}"
+    return sep.join(f"{k}: {value(k, v)}" for k, v in logs.items() if k not in ("batch", "size"))
+
+
+def _better(mode: str, monitor: str):
+    """The comparison `current is better than best` for mode 'min', 'max' or 'auto'."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        name = monitor.removeprefix("val_")
+        up = any(s in name for s in ("acc", "precision", "recall", "f1", "auc"))
+        mode = "max" if up else "min"
+    return operator.gt if mode == "max" else operator.lt
+
+
+# ---- progress --------------------------------------------------------------------------
+class ProgressBar(Callback):
+    """verbose=0: silent; 1: a tqdm bar per epoch with the running loss and metrics;
+    2: one line per epoch. The bar is refreshed at most every `interval` seconds (the running
+    metrics are computed only then), so it costs nothing measurable per batch."""
+
+    def __init__(self, verbose: int = 1, interval: float = 0.1, file=None):
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"ProgressBar: verbose must be 0, 1 or 2, got {verbose!r}")
+        self.verbose, self.interval, self.file = verbose, interval, file
+        self.bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = self._last = time.perf_counter()
+        self._pending = 0
+        if self.verbose == 1:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # tqdm is optional: fall back to a line per epoch
+                self.verbose = 2
+                return
+            self.bar = tqdm(total=self.trainer.steps, desc=f"Epoch {epoch + 1}/{self.trainer.epochs}",
+                            unit="batch", file=self.file or sys.stderr, leave=True,
+                            mininterval=self.interval)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.bar is None:
+            return
+        self._pending += 1
+        now = time.perf_counter()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.bar.set_postfix_str(_format(self.trainer.running_logs(), ", "), refresh=False)
+            self.bar.update(self._pending)
+            self._pending = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.bar is not None:
+            self.bar.set_postfix_str(_format(logs, ", "), refresh=False)
+            self.close()
+        elif self.verbose == 2:
+            secs = time.perf_counter() - self._t0
+            print(f"Epoch {epoch + 1}/{self.trainer.epochs} - {secs:.2f}s - {_format(logs, ' - ')}",
+                  file=self.file or sys.stdout, flush=True)
+
+    def on_train_end(self, logs=None):
+        self.close()  # a run stopped mid-epoch (TerminateOnNaN) leaves a bar open
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self._pending)
+            self.bar.close()
+            self.bar = None
+
+
+# ---- stopping ----------------------------------------------------------------------------
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved for `patience` epochs (Keras semantics).
+
+    An improvement is a change beyond min_delta in the good direction (mode 'min', 'max', or
+    'auto': max for accuracy-like names, min otherwise). With a baseline, the wait counter
+    is reset only by values that also beat the baseline. restore_best_weights=True loads the
+    weights of the best epoch when training ends (whether or not it stopped early).
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, verbose: int = 0):
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
+        self.baseline, self.restore_best_weights, self.verbose = baseline, restore_best_weights, verbose
+        self.better = _better(mode, monitor)
+
+    def _improves(self, current, reference) -> bool:
+        delta = self.min_delta if self.better is operator.gt else -self.min_delta
+        return self.better(current - delta, reference)
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.best = -math.inf if self.better is operator.gt else math.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise KeyError(f"EarlyStopping: '{self.monitor}' is not in the epoch logs "
+                           f"{sorted(logs or {})} (no val_data given?)")
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.state_dict(), epoch
+        self.wait += 1
+        if self._improves(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            if self.baseline is None or self._improves(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch is not None and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}")
+            self.model.load_state_dict(self.best_weights)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training (instead of raising) at the first batch whose loss is NaN or infinite.
+
+    The message names the epoch and batch (0-based); it is printed and kept in `.message`,
+    with `.epoch` and `.batch`. The parameters are those that produced the bad loss: fit()
+    checks the loss before backward(), so no update with a NaN gradient is applied.
+    """
+
+    message = epoch = batch = None
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.epoch, self.batch = self.trainer.epoch, batch
+            self.message = (f"TerminateOnNaN: the loss became {loss} at epoch {self.epoch}, "
+                            f"batch {batch} (0-based): terminating training")
+            print(self.message)
+            self.trainer.stop_training = True
+
+
+# ---- saving and logging -----------------------------------------------------------------
+class ModelCheckpoint(Callback):
+    """Save a full checkpoint (model, optimizer, scheduler, epoch, RNG) at the end of epochs.
+
+    path may hold format fields filled from the epoch logs and the 1-based epoch, e.g.
+    "ckpt-{epoch:02d}-{val_loss:.3f}.npz". save_best_only=True writes only when `monitor`
+    improves on the best value so far; save_weights_only=True stores model.state_dict() alone.
+    A checkpoint reloads with load_checkpoint(path, model, optimizer, scheduler), which returns
+    the number of epochs done: pass it to fit(..., initial_epoch=...) to continue.
+    """
+
+    def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", save_weights_only: bool = False, verbose: int = 0):
+        self.path, self.monitor = os.fspath(path), monitor
+        self.save_best_only, self.save_weights_only, self.verbose = save_best_only, save_weights_only, verbose
+        self.better = _better(mode, monitor)
+        self.best = None
+        self.saved = []  # the paths written, in order
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                raise KeyError(f"ModelCheckpoint: '{self.monitor}' is not in the epoch logs {sorted(logs)}")
+            if self.best is not None and not self.better(current, self.best):
+                return
+            self.best = current
+        path = self.path.format(epoch=epoch + 1, **logs)
+        t = self.trainer
+        if self.save_weights_only:
+            io.save(self.model.state_dict(), path)
+        else:
+            save_checkpoint(path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1)
+        self.saved.append(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved {path}")
+
+
+class CSVLogger(Callback):
+    """Write the epoch logs to a CSV file: a header ('epoch' then the log keys), a row per
+    epoch, flushed as it goes (the file is opened per row, so a crash loses nothing)."""
+
+    def __init__(self, path, separator: str = ",", append: bool = False):
+        self.path, self.separator, self.append = os.fspath(path), separator, append
+
+    def on_train_begin(self, logs=None):
+        self.keys = None
+        if not self.append and os.path.exists(self.path):
+            os.remove(self.path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        new_file = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
+        if self.keys is None:
+            self.keys = list(logs)
+        with open(self.path, "a", newline="") as f:
+            writer = csv.writer(f, delimiter=self.separator)
+            if new_file:
+                writer.writerow(["epoch", *self.keys])
+            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+
+
+def _n_positional(fn) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature: assume (epoch, lr)
+        return 2
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+# ---- learning rate ------------------------------------------------------------------------
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch (Keras style):
+
+        LearningRateScheduler(lambda epoch, lr: lr * 0.9 if epoch >= 10 else lr)
+
+    `schedule(epoch, lr) -> new lr` (a one-argument schedule(epoch) works too). A gradwise
+    scheduler object (gradwise.optim.lr_scheduler.StepLR, ...) is accepted as well: it is
+    handed to fit, which steps it once per epoch and keeps its state in checkpoints (the same
+    as passing it as fit(..., scheduler=...)).
+    """
+
+    def __init__(self, schedule, verbose: int = 0):
+        self.schedule, self.verbose = schedule, verbose
+        self.is_object = hasattr(schedule, "step") and hasattr(schedule, "state_dict")
+        if not self.is_object and not callable(schedule):
+            raise TypeError("LearningRateScheduler: expected a function (epoch, lr) -> lr "
+                            f"or a gradwise scheduler, got {type(schedule).__name__}")
+        self.takes_lr = not self.is_object and _n_positional(schedule) >= 2
+
+    def on_train_begin(self, logs=None):
+        if self.is_object:
+            t = self.trainer
+            if t.scheduler is not None and t.scheduler is not self.schedule:
+                raise ValueError("LearningRateScheduler: fit already has a scheduler=; pass one")
+            t.scheduler = self.schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.is_object:
+            return
+        from .loop import get_lr, set_lr
+
+        lr = get_lr(self.trainer.optimizer)
+        new = float(self.schedule(epoch, lr) if self.takes_lr else self.schedule(epoch))
+        if not math.isfinite(new):
+            raise ValueError(f"LearningRateScheduler: the schedule returned {new} at epoch {epoch}")
+        set_lr(self.trainer.optimizer, new)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: learning rate set to {new:g}")

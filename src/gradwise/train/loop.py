@@ -1,0 +1,389 @@
+"""fit, evaluate, predict: the training loop as functions over a plain nn.Module.
+
+    history = fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=1e-3),
+                  (X_train, y_train), val_data=(X_dev, y_dev), epochs=20, batch_size=64,
+                  callbacks=[EarlyStopping(patience=3)], metrics=["accuracy"])
+    evaluate(model, F.cross_entropy, (X_test, y_test))     # {'loss': ..., 'accuracy': ...}
+    predict(model, X_test)                                  # the outputs, as one ndarray
+
+Each training step is the one every PyTorch user writes:
+    out = model(X); loss = loss_fn(out, y); optimizer.zero_grad(); loss.backward(); optimizer.step()
+with model.train() set at the start of every epoch and validation run under no_grad() in
+eval mode. Data is either a tuple (X, y) of arrays/Tensors (the fast path: one permutation
+of the indices per epoch from gradwise's generator, whole batches by fancy indexing, the last
+smaller batch kept, the course's mini-batch partition) or any re-iterable of (X, y) batches,
+such as a DataLoader.
+
+Per batch the loop does only what it must: the loss value is read once (a Python float; it is
+checked for NaN/inf before backward, so a bad loss is reported with its epoch and batch and
+never applied), and the classification metrics keep just the predicted labels; the confusion
+matrix, and from it accuracy/precision/recall/f1, is computed once per epoch.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor
+from . import metrics as M
+from .callbacks import ProgressBar, _overrides
+from .history import History
+
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
+_ALIASES = {"acc": "accuracy", "f1_score": "f1"}
+
+
+# ---- the optimizer's learning rate -----------------------------------------------------------
+def get_lr(optimizer) -> float:
+    """The learning rate of the optimizer's first parameter group."""
+    groups = getattr(optimizer, "param_groups", None)
+    return float(groups[0]["lr"]) if groups else float(optimizer.lr)
+
+
+def set_lr(optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group."""
+    groups = getattr(optimizer, "param_groups", None)
+    if groups:
+        for g in groups:
+            g["lr"] = lr
+    else:
+        optimizer.lr = lr
+
+
+def _step_scheduler(scheduler, logs: dict) -> None:
+    """One scheduler step per epoch; ReduceLROnPlateau gets val_loss (or loss)."""
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+# ---- data --------------------------------------------------------------------------------------
+def _array(a) -> np.ndarray:
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+class _ArrayBatches:
+    """Mini-batches of in-memory arrays X, y: shuffle the indices, cut, index whole batches."""
+
+    def __init__(self, X, y, batch_size: int, shuffle: bool, dtype, name: str):
+        X, y = _array(X), _array(y)
+        if len(X) != len(y):
+            raise ValueError(f"{name}: X has {len(X)} examples but y has {len(y)}")
+        if len(X) == 0:
+            raise ValueError(f"{name}: the dataset is empty")
+        if dtype is not None:  # float64 NumPy data into a float32 model: cast once, here
+            X = X.astype(dtype, copy=False) if X.dtype.kind == "f" else X
+            y = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
+        self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
+        self.steps = -(-len(X) // batch_size)
+
+    def __iter__(self):
+        n, bs, X, y = len(self.X), self.batch_size, self.X, self.y
+        if self.shuffle:
+            order = backend.rng().permutation(n)
+            for i in range(0, n, bs):
+                idx = order[i:i + bs]
+                yield Tensor(X[idx]), Tensor(y[idx])
+        else:
+            for i in range(0, n, bs):
+                yield Tensor(X[i:i + bs]), Tensor(y[i:i + bs])
+
+
+class _IterableBatches:
+    """Any re-iterable of (X, y) batches (a DataLoader, a list); arrays become Tensors."""
+
+    def __init__(self, data, name: str):
+        if isinstance(data, Iterator):
+            raise TypeError(f"{name}: a one-shot iterator cannot be replayed each epoch; pass a "
+                            f"DataLoader, a list of batches or a tuple (X, y)")
+        self.data = data
+        self.steps = len(data) if hasattr(data, "__len__") else None
+
+    def __iter__(self):
+        for X, y in self.data:
+            yield (X if isinstance(X, Tensor) else Tensor(np.asarray(X)),
+                   y if isinstance(y, Tensor) else Tensor(np.asarray(y)))
+
+
+def _is_arrays(data) -> bool:
+    return (isinstance(data, tuple) and len(data) == 2
+            and all(isinstance(a, (np.ndarray, Tensor)) for a in data))
+
+
+def _batches(data, batch_size, shuffle, dtype, name):
+    if _is_arrays(data):
+        return _ArrayBatches(*data, batch_size, shuffle, dtype, name)
+    return _IterableBatches(data, name)
+
+
+def _param_dtype(model):
+    return next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), None)
+
+
+# ---- metrics -------------------------------------------------------------------------------
+def _resolve_metrics(metrics) -> tuple[tuple, dict]:
+    """Split metrics into the classification names (from the epoch's confusion matrix) and
+    callables fn(y_true, y_pred) -> float (averaged over batches, weighted by batch size)."""
+    if metrics is None:
+        metrics = ()
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    items = metrics.items() if isinstance(metrics, dict) else [(None, m) for m in metrics]
+    names, fns = [], {}
+    for name, m in items:
+        if isinstance(m, str):
+            key = _ALIASES.get(m, m)
+            if key not in CLASSIFICATION_METRICS:
+                raise ValueError(f"unknown metric {m!r}: use one of {CLASSIFICATION_METRICS} "
+                                 f"or a function fn(y_true, y_pred) -> float")
+            names.append(key)
+        elif callable(m):
+            fname = name or getattr(m, "__name__", None) or getattr(getattr(m, "func", None), "__name__", None)
+            fns[fname or f"metric_{len(fns)}"] = m
+        else:
+            raise TypeError(f"a metric must be a name or a function, got {type(m).__name__}")
+    return tuple(names), fns
+
+
+class _Tracker:
+    """Running sums of one epoch: the loss weighted by batch size, the true and predicted
+    labels (for the confusion-matrix metrics), and each callable metric weighted likewise."""
+
+    def __init__(self, names: tuple, fns: dict):
+        self.names, self.fns = names, fns
+        self.loss, self.n = 0.0, 0
+        self.true, self.pred = [], []  # labels of the batches not yet counted in self.cm
+        self.cm = 0
+        self.sums = dict.fromkeys(fns, 0.0)
+        self.num_classes = None
+
+    def update(self, loss: float, X, y, out) -> None:
+        n = len(X)
+        self.loss += loss * n
+        self.n += n
+        if self.names or self.fns:
+            yd = y.data if isinstance(y, Tensor) else y
+            od = out.data if isinstance(out, Tensor) else np.asarray(out)
+            if self.names:
+                if self.num_classes is None:
+                    self.num_classes = od.shape[1] if od.ndim == 2 and od.shape[1] > 1 else 2
+                self.true.append(M.to_labels(yd))
+                self.pred.append(M.to_labels(od))
+            for k, f in self.fns.items():
+                self.sums[k] += float(f(yd, od)) * n
+
+    def result(self) -> dict:
+        if self.n == 0:
+            return {}
+        logs = {"loss": self.loss / self.n}
+        if self.names:
+            if self.true:  # fold the new batches in: each label is counted once per epoch
+                self.cm = self.cm + M.confusion_matrix(np.concatenate(self.true),
+                                                       np.concatenate(self.pred), self.num_classes)
+                self.true, self.pred = [], []
+            scores = M.from_confusion(self.cm, "binary" if self.num_classes == 2 else "macro")
+            logs.update({k: scores[k] for k in self.names})
+        for k in self.fns:
+            logs[k] = self.sums[k] / self.n
+        return logs
+
+
+# ---- the loop -------------------------------------------------------------------------------
+class Trainer:
+    """The state of one fit() run, seen by callbacks as self.trainer: model, loss_fn,
+    optimizer, scheduler, history, epochs, steps (batches per epoch, None if unknown),
+    epoch (the current one, 0-based) and stop_training (set it to end the run)."""
+
+    def __init__(self, model, loss_fn, optimizer, scheduler, epochs, steps, history, callbacks):
+        self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
+        self.epochs, self.steps, self.history, self.callbacks = epochs, steps, history, callbacks
+        self.epoch = None
+        self.stop_training = False
+        self.tracker = None
+
+    def running_logs(self) -> dict:
+        """The loss and metrics of the current epoch so far (computed on demand)."""
+        return self.tracker.result() if self.tracker is not None else {}
+
+
+def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
+        batch_size: int = 32, shuffle: bool = True, callbacks=None, metrics=("accuracy",),
+        scheduler=None, verbose: int = 1, seed: int | None = None,
+        initial_epoch: int = 0) -> History:
+    """Train `model` for epochs initial_epoch .. epochs-1; return the History.
+
+    loss_fn(out, y) -> scalar Tensor (mean over the batch), e.g. F.cross_entropy.
+    train_data, val_data: (X, y) arrays/Tensors, or a re-iterable of (X, y) batches. Floating
+        arrays are cast once to the model's parameter dtype (float64 NumPy data just works).
+    metrics: names among 'accuracy', 'precision', 'recall', 'f1' (exact over the epoch:
+        binary for one-column or two-class outputs, macro-averaged above), and/or functions
+        fn(y_true, y_pred) -> float (averaged over batches, weighted by their size); a dict
+        {name: fn} names them. Outputs (m, C) are scored by argmax, (m,)/(m, 1) by p > 0.5.
+    scheduler: a gradwise lr scheduler, stepped once per epoch after validation
+        (ReduceLROnPlateau.step(val_loss), or loss without validation data).
+    verbose: 0 silent, 1 a progress bar per epoch, 2 a line per epoch.
+    seed: if given, gradwise.manual_seed(seed) first (shuffling, dropout). Leave it None when
+        resuming from a checkpoint: load_checkpoint restores the generator instead.
+    initial_epoch: the epoch to start at (Keras' meaning), e.g. what load_checkpoint returned.
+
+    A NaN or infinite training loss raises FloatingPointError naming the epoch and batch,
+    before any update with it; with a TerminateOnNaN callback training stops instead.
+    """
+    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
+    if not 0 <= initial_epoch <= epochs:
+        raise ValueError(f"fit: need 0 <= initial_epoch <= epochs, got {initial_epoch} and {epochs}")
+    if seed is not None:
+        backend.manual_seed(seed)
+    dtype = _param_dtype(model)
+    train = _batches(train_data, int(batch_size), shuffle, dtype, "fit: train_data")
+    val = None if val_data is None else _batches(val_data, int(batch_size), False, dtype,
+                                                 "fit: val_data")
+    names, fns = _resolve_metrics(metrics)
+
+    history = History()
+    cbs = list(callbacks or [])
+    if verbose and not any(isinstance(c, ProgressBar) for c in cbs):
+        cbs.insert(0, ProgressBar(verbose))
+    cbs.append(history)
+    t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
+    for c in cbs:
+        c.set_trainer(t)
+
+    try:
+        return _run(t, cbs, train, val, names, fns, initial_epoch, epochs)
+    finally:  # on an error too: no progress bar left half drawn
+        for c in cbs:
+            if isinstance(c, ProgressBar):
+                c.close()
+
+
+def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> History:
+    model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
+    batch_begin = [c for c in cbs if _overrides(c, "on_batch_begin")]
+    batch_end = [c for c in cbs if _overrides(c, "on_batch_end")]
+    for c in cbs:
+        c.on_train_begin()
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        t.epoch = epoch
+        for c in cbs:
+            c.on_epoch_begin(epoch)
+        lr = get_lr(optimizer)
+        logs = _train_epoch(t, train, names, fns, batch_begin, batch_end)
+        if logs is None:  # a NaN loss and a callback that stopped training
+            break
+        if val is not None:
+            logs.update({"val_" + k: v for k, v in _evaluate(model, loss_fn, val, names, fns).items()})
+        logs["lr"] = lr
+        if t.scheduler is not None:
+            _step_scheduler(t.scheduler, logs)
+        for c in cbs:
+            c.on_epoch_end(epoch, logs)
+        if t.stop_training:
+            break
+    for c in cbs:
+        c.on_train_end(logs)
+    return t.history
+
+
+def _train_epoch(t: Trainer, batches, names, fns, batch_begin, batch_end) -> dict | None:
+    model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
+    t.tracker = tracker = _Tracker(names, fns)
+    model.train()
+    for b, (X, y) in enumerate(batches):
+        for c in batch_begin:
+            c.on_batch_begin(b, {"batch": b, "size": len(X)})
+        out = model(X)
+        loss = loss_fn(out, y)
+        value = float(loss.data)
+        if not math.isfinite(value):
+            return _bad_loss(t, b, len(X), value, batch_end)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        tracker.update(value, X, y, out)
+        if batch_end:
+            logs = {"batch": b, "size": len(X), "loss": value}
+            for c in batch_end:
+                c.on_batch_end(b, logs)
+            if t.stop_training:
+                break
+    if tracker.n == 0:
+        raise ValueError("fit: train_data gave no batches")
+    return tracker.result()
+
+
+def _bad_loss(t: Trainer, batch: int, size: int, value: float, batch_end) -> None:
+    logs = {"batch": batch, "size": size, "loss": value}
+    for c in batch_end:
+        c.on_batch_end(batch, logs)
+    if t.stop_training:
+        return None
+    raise FloatingPointError(
+        f"fit: the loss became {value} at epoch {t.epoch}, batch {batch} (0-based); no update "
+        f"was applied with it. Lower the learning rate, or check the data for NaN/inf "
+        f"(TerminateOnNaN() stops training instead of raising)")
+
+
+# ---- evaluation and prediction ----------------------------------------------------------------
+class _EvalMode:
+    """model.eval() inside the block; each module's own mode restored after it."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.modes = [(m, m.training) for m in self.model.modules()]
+        self.model.eval()
+        return self
+
+    def __exit__(self, *exc):
+        for m, mode in self.modes:
+            object.__setattr__(m, "training", mode)
+        return False
+
+
+def _evaluate(model, loss_fn, batches, names, fns) -> dict:
+    tracker = _Tracker(names, fns)
+    with _EvalMode(model), no_grad():
+        for X, y in batches:
+            out = model(X)
+            tracker.update(float(loss_fn(out, y).data), X, y, out)
+    return tracker.result()
+
+
+def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",)) -> dict:
+    """The loss and metrics of `model` on `data` ((X, y) or an iterable of batches), in eval
+    mode without recording a graph: {'loss': ..., 'accuracy': ...}."""
+    names, fns = _resolve_metrics(metrics)
+    return _evaluate(model, loss_fn, _batches(data, int(batch_size), False, _param_dtype(model),
+                                              "evaluate: data"), names, fns)
+
+
+def predict(model, X, batch_size: int = 32) -> np.ndarray:
+    """The model's outputs for X (an array/Tensor, or an iterable of batches X or (X, y)),
+    batch by batch in eval mode without a graph, concatenated into one ndarray."""
+    if isinstance(X, (np.ndarray, Tensor)):
+        X = _array(X)
+        dtype = _param_dtype(model)
+        if dtype is not None and X.dtype.kind == "f":
+            X = X.astype(dtype, copy=False)
+        batches = (X[i:i + batch_size] for i in range(0, len(X), batch_size))
+    else:
+        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in X)
+    outs = []
+    with _EvalMode(model), no_grad():
+        for xb in batches:
+            out = model(xb if isinstance(xb, Tensor) else Tensor(np.asarray(xb)))
+            outs.append(out.data)
+    if not outs:
+        raise ValueError("predict: no input")
+    return np.concatenate(outs)
