@@ -1,0 +1,419 @@
+"""gradwise.train: fit/evaluate/predict, callbacks, history, checkpoints and exact resume."""
+import csv
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+import gradwise.functional as F
+from gradwise import nn, optim
+from gradwise.data import DataLoader
+from gradwise.optim import lr_scheduler
+from gradwise.train import (
+    Callback, CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ProgressBar,
+    TerminateOnNaN, evaluate, fit, get_lr, load_checkpoint, predict, save_checkpoint,
+)
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+# The data and model of the resume test, shared verbatim with the subprocess that resumes.
+SETUP = textwrap.dedent("""
+    import numpy as np
+    import gradwise as gw
+    import gradwise.functional as F
+    from gradwise import nn, optim
+    from gradwise.optim import lr_scheduler
+
+    def make_moons(n=1000, noise=0.1, seed=0):
+        '''Two interleaving half circles (the classic toy set), labels 0 and 1.'''
+        rng = np.random.default_rng(seed)
+        n0 = n // 2
+        t0, t1 = rng.uniform(0, np.pi, n0), rng.uniform(0, np.pi, n - n0)
+        X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)],
+                            np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
+        X += rng.normal(0.0, noise, X.shape)
+        y = np.concatenate([np.zeros(n0), np.ones(n - n0)]).astype(np.int64)
+        return X.astype(np.float32), y
+
+    def make_run():
+        model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
+                              nn.Linear(16, 2))
+        opt = optim.Adam(model.parameters(), lr=0.02)
+        sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
+        return model, opt, sched
+
+    X, y = make_moons(300, seed=1)
+    KW = dict(batch_size=32, shuffle=True, verbose=0, metrics=("accuracy",))
+""")
+_ns = {}
+exec(SETUP, _ns)
+make_moons = _ns["make_moons"]
+
+
+def mlp(hidden=32, out=2):
+    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, out))
+
+
+def params(model):
+    return [p.data.copy() for p in model.parameters()]
+
+
+class Snapshots(Callback):
+    """Records the model's weights at the end of every epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.state_dict())
+
+
+class Script(Callback):
+    """Overwrites a log value with a scripted sequence (put it before the callback under test)."""
+
+    def __init__(self, key, values):
+        self.key, self.values = key, values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs[self.key] = self.values[epoch]
+
+
+# ---- learning ------------------------------------------------------------------------------
+def test_two_moons_reaches_95_percent():
+    X, y = make_moons(1000, noise=0.1, seed=0)
+    Xv, yv = make_moons(400, noise=0.1, seed=1)
+    gw.manual_seed(0)
+    model = mlp()
+    h = fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.01), (X, y),
+            val_data=(Xv, yv), epochs=30, batch_size=32, verbose=0, seed=0)
+    assert h.history["val_accuracy"][-1] >= 0.95
+    assert h.history["loss"][-1] < h.history["loss"][0] / 3
+    result = evaluate(model, F.cross_entropy, (Xv, yv), batch_size=64)
+    assert result["accuracy"] >= 0.95
+    assert result["accuracy"] == pytest.approx(h.history["val_accuracy"][-1])
+    out = predict(model, Xv, batch_size=64)
+    assert out.shape == (400, 2) and isinstance(out, np.ndarray)
+    assert np.mean(out.argmax(1) == yv) == pytest.approx(result["accuracy"])
+
+
+def test_history_keys_and_training_metrics_match_evaluate():
+    X, y = make_moons(200, seed=2)
+    gw.manual_seed(0)
+    model = mlp()
+    # lr = 0: the weights do not move, so the epoch's running metrics equal a fresh evaluate
+    opt = optim.SGD(model.parameters(), lr=0.0)
+    h = fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), epochs=3, batch_size=64,
+            metrics=["accuracy", "f1", "precision", "recall"], verbose=0)
+    assert set(h.history) == {"loss", "accuracy", "f1", "precision", "recall", "val_loss",
+                              "val_accuracy", "val_f1", "val_precision", "val_recall", "lr"}
+    assert h.epoch == [0, 1, 2] and all(len(v) == 3 for v in h.history.values())
+    ref = evaluate(model, F.cross_entropy, (X, y), metrics=["accuracy", "f1", "precision", "recall"])
+    for k, v in ref.items():
+        assert h.history[k][-1] == pytest.approx(v, rel=1e-6)
+        assert h.history["val_" + k][-1] == pytest.approx(v, rel=1e-6)
+    assert h["lr"] == [0.0, 0.0, 0.0]
+
+
+def test_metric_functions_and_dict_names():
+    X, y = make_moons(100, seed=3)
+    model = mlp()
+
+    def error_rate(y_true, y_pred):
+        return float(np.mean(y_pred.argmax(1) != y_true))
+
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.0), (X, y), epochs=1,
+            batch_size=30, metrics={"err": error_rate, "acc": "accuracy"}, verbose=0)
+    assert h["err"][0] == pytest.approx(1 - h["accuracy"][0])
+    with pytest.raises(ValueError, match="unknown metric 'auc'"):
+        fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.0), (X, y), metrics=["auc"],
+            verbose=0)
+
+
+def test_array_fast_path_equals_a_shuffling_dataloader():
+    X, y = make_moons(250, seed=4)
+    runs = []
+    for data in ((X, y), DataLoader((X, y), batch_size=32, shuffle=True)):
+        gw.manual_seed(7)
+        model = mlp(8)
+        fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
+            batch_size=32, verbose=0)
+        runs.append(params(model))
+    for a, b in zip(*runs):
+        assert np.array_equal(a, b)
+
+
+def test_float64_data_is_cast_and_the_last_small_batch_is_kept():
+    X, y = make_moons(70, seed=5)
+    sizes = []
+
+    class Sizes(Callback):
+        def on_batch_end(self, batch, logs=None):
+            sizes.append(logs["size"])
+
+    model = mlp(4)
+    fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X.astype(np.float64), y),
+        epochs=1, batch_size=32, callbacks=[Sizes()], verbose=0)
+    assert sizes == [32, 32, 6]
+
+
+# ---- callbacks -----------------------------------------------------------------------------
+def test_early_stopping_semantics_and_restore_best_weights():
+    X, y = make_moons(100, seed=6)
+    gw.manual_seed(0)
+    model = mlp(8)
+    snaps = Snapshots()
+    es = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    scripted = Script("val_loss", [1.0, 0.5, 0.6, 0.55, 0.4, 0.3])
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+            val_data=(X, y), epochs=6, callbacks=[scripted, snaps, es], verbose=0)
+    # best at epoch 1; epochs 2 and 3 do not improve: patience 2 runs out at epoch 3
+    assert h.epoch == [0, 1, 2, 3] and es.stopped_epoch == 3 and es.best_epoch == 1
+    assert h["val_loss"] == [1.0, 0.5, 0.6, 0.55]
+    for k, v in model.state_dict().items():
+        assert np.array_equal(v, snaps.weights[1][k])
+    assert not np.array_equal(snaps.weights[3]["0.W"], snaps.weights[1]["0.W"])
+
+
+def test_early_stopping_min_delta_and_max_mode():
+    X, y = make_moons(60, seed=7)
+    model = mlp(4)
+    # improvements smaller than min_delta do not count
+    es = EarlyStopping(monitor="loss", patience=1, min_delta=0.1)
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=5,
+            callbacks=[Script("loss", [1.0, 0.95, 0.92, 0.5, 0.1]), es], verbose=0)
+    assert h.epoch == [0, 1] and es.stopped_epoch == 1
+    # 'auto' maximizes accuracy-like quantities
+    es = EarlyStopping(monitor="val_accuracy", patience=1)
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), val_data=(X, y),
+            epochs=5, callbacks=[Script("val_accuracy", [0.5, 0.7, 0.6, 0.9, 0.95]), es], verbose=0)
+    assert h.epoch == [0, 1, 2] and es.best == 0.7
+    with pytest.raises(KeyError, match="val_loss"):
+        fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+            callbacks=[EarlyStopping()], verbose=0)
+
+
+def test_model_checkpoint_save_best_only_writes_only_on_improvement(tmp_path):
+    X, y = make_moons(80, seed=8)
+    gw.manual_seed(0)
+    model = mlp(8)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    snaps = Snapshots()
+    ck = ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}.npz", monitor="val_loss", save_best_only=True)
+    fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), epochs=5, verbose=0,
+        callbacks=[Script("val_loss", [1.0, 0.5, 0.6, 0.4, 0.45]), snaps, ck])
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-01.npz", "ckpt-02.npz", "ckpt-04.npz"]
+    fresh = mlp(8)
+    epoch = load_checkpoint(tmp_path / "ckpt-04.npz", fresh, optim.SGD(fresh.parameters(), lr=0.1))
+    assert epoch == 4
+    for k, v in fresh.state_dict().items():
+        assert np.array_equal(v, snaps.weights[3][k])
+    # one fixed path: rewritten on improvement only, so it ends holding epoch 4 (0-based 3)
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True)
+    fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), epochs=5, verbose=0,
+        callbacks=[Script("val_loss", [1.0, 0.5, 0.6, 0.4, 0.45]), ck])
+    assert len(ck.saved) == 3 and gw.load(tmp_path / "best.npz")["epoch"] == 4
+
+
+def test_nan_loss_names_epoch_and_batch():
+    X, y = make_moons(100, seed=9)  # 4 batches of 25 per epoch
+    calls = {"n": 0}
+
+    def poisoned(out, target):
+        calls["n"] += 1
+        loss = F.cross_entropy(out, target)
+        return loss * float("nan") if calls["n"] == 4 + 3 else loss  # epoch 1, batch 2
+
+    model = mlp(8)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 2"):
+        fit(model, poisoned, opt, (X, y), epochs=3, batch_size=25, verbose=0)
+
+    calls["n"] = 0
+    stop = TerminateOnNaN()
+    h = fit(model, poisoned, opt, (X, y), epochs=3, batch_size=25, callbacks=[stop], verbose=0)
+    assert (stop.epoch, stop.batch) == (1, 2)
+    assert "epoch 1, batch 2" in stop.message
+    assert h.epoch == [0]  # the broken epoch is not recorded
+    assert all(np.isfinite(p).all() for p in params(model))  # no update with a NaN gradient
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow warnings on the way
+def test_a_diverging_run_is_reported():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (X @ np.array([[3.0], [-2.0]], dtype=np.float32)) * 100
+    model = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 1))
+    with pytest.raises(FloatingPointError, match=r"loss became (nan|inf) at epoch \d+, batch \d+"):
+        fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=1e6), (X, y), epochs=20,
+            batch_size=16, metrics=(), verbose=0)
+
+
+def test_csv_logger_writes_a_row_per_epoch(tmp_path):
+    X, y = make_moons(90, seed=10)
+    model = mlp(8)
+    path = tmp_path / "log.csv"
+    path.write_text("stale\n")
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+            val_data=(X, y), epochs=3, callbacks=[CSVLogger(path)], verbose=0)
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    assert len(rows) == 4
+    for e, row in enumerate(rows[1:]):
+        assert int(row[0]) == e
+        for key, cell in zip(rows[0][1:], row[1:]):
+            assert float(cell) == h[key][e]  # written with full precision
+
+
+def test_learning_rate_scheduler_function_and_object():
+    X, y = make_moons(64, seed=11)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    h = fit(model, F.cross_entropy, opt, (X, y), epochs=3, verbose=0,
+            callbacks=[LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)])
+    assert h["lr"] == [0.1, 0.05, 0.025] and get_lr(opt) == 0.025
+    h = fit(model, F.cross_entropy, opt, (X, y), epochs=2, verbose=0,
+            callbacks=[LearningRateScheduler(lambda epoch: 0.2 if epoch else 0.3)])
+    assert h["lr"] == [0.3, 0.2] and opt.param_groups[0]["lr"] == 0.2
+    # a gradwise scheduler object, through the callback or as fit(scheduler=...)
+    for how in ("callback", "argument"):
+        opt = optim.SGD(model.parameters(), lr=0.4)
+        sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        kw = ({"callbacks": [LearningRateScheduler(sched)]} if how == "callback"
+              else {"scheduler": sched})
+        h = fit(model, F.cross_entropy, opt, (X, y), epochs=3, verbose=0, **kw)
+        assert h["lr"] == pytest.approx([0.4, 0.2, 0.1]) and get_lr(opt) == pytest.approx(0.05)
+
+
+def test_reduce_lr_on_plateau_is_stepped_with_the_validation_loss():
+    X, y = make_moons(64, seed=12)
+    model = mlp(8)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    seen = []
+
+    class Spy(lr_scheduler.ReduceLROnPlateau):
+        def step(self, metric, *args, **kwargs):
+            seen.append(metric)
+            return super().step(metric, *args, **kwargs)
+
+    h = fit(model, F.cross_entropy, opt, (X, y), val_data=(X[:20], 1 - y[:20]), epochs=3,
+            scheduler=Spy(opt, factor=0.5, patience=0), verbose=0)
+    assert seen == h["val_loss"]
+
+
+def test_progress_output(capsys):
+    X, y = make_moons(64, seed=13)
+    model = mlp(4)
+    fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2, verbose=2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("Epoch 2/2 - ") and "loss: " in out[1]
+    fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+        callbacks=[ProgressBar(verbose=1, interval=0.0)], verbose=1)
+    err = capsys.readouterr().err
+    assert "Epoch 1/2" in err and "Epoch 2/2" in err and "accuracy" in err
+    fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1, verbose=0)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_errors_are_clear():
+    X, y = make_moons(40, seed=14)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="label 5 is outside"):
+        fit(model, F.cross_entropy, opt, (X, np.where(y == 1, 5, 0)), verbose=0)
+    with pytest.raises(ValueError, match="40 examples but y has 39"):
+        fit(model, F.cross_entropy, opt, (X, y[:-1]), verbose=0)
+    with pytest.raises(ValueError, match="empty"):
+        fit(model, F.cross_entropy, opt, (X[:0], y[:0]), verbose=0)
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        fit(model, F.cross_entropy, opt, iter([(X, y)]), verbose=0)
+
+
+def test_evaluate_and_predict_restore_each_module_mode():
+    model = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    model.train()
+    model[1].eval()  # a mixed state, as when freezing part of a network
+    X, y = make_moons(20, seed=15)
+    evaluate(model, F.cross_entropy, (X, y))
+    predict(model, X)
+    assert [m.training for m in model.modules()] == [True, True, False, True]
+    a, b = predict(model, X, batch_size=7), predict(model, DataLoader((X, y), batch_size=5))
+    assert np.array_equal(a, b)  # eval mode: dropout off, batches concatenated in order
+
+
+# ---- checkpoints and exact resume -----------------------------------------------------------
+def test_save_and_load_checkpoint_restore_everything(tmp_path):
+    gw.manual_seed(3)
+    model, opt, sched = _ns["make_run"]()
+    fit(model, F.cross_entropy, opt, (_ns["X"], _ns["y"]), epochs=2, scheduler=sched, verbose=0)
+    save_checkpoint(tmp_path / "c.npz", model, opt, sched, epoch=2, note="hello")
+    draws = gw.rand(3).data
+    ckpt = gw.load(tmp_path / "c.npz")
+    assert ckpt["epoch"] == 2 and ckpt["note"] == "hello"
+
+    m2, o2, s2 = _ns["make_run"]()
+    assert load_checkpoint(tmp_path / "c.npz", m2, o2, s2) == 2
+    np.testing.assert_array_equal(gw.rand(3).data, draws)  # the generator was restored
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), m2.state_dict().items()):
+        assert k == k2 and np.array_equal(v, v2)
+    assert get_lr(o2) == get_lr(opt) and s2.get_last_lr() == sched.get_last_lr()
+    with pytest.raises(ValueError, match="clash"):
+        save_checkpoint(tmp_path / "d.npz", model, opt, epoch=1, rng=0)
+    gw.save(model.state_dict(), tmp_path / "weights.npz")
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        load_checkpoint(tmp_path / "weights.npz", m2)
+
+
+RESUME = SETUP + textwrap.dedent("""
+    import sys
+    from gradwise.train import fit, load_checkpoint
+
+    gw.manual_seed(12345)  # another generator: all state must come from the checkpoint
+    model, opt, sched = make_run()
+    start = load_checkpoint(sys.argv[1], model, opt, sched)
+    h = fit(model, F.cross_entropy, opt, (X, y), epochs=4, initial_epoch=start, scheduler=sched, **KW)
+    gw.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "loss": h.history["loss"],
+             "epoch": h.epoch, "start": start}, sys.argv[2])
+""")
+
+
+def test_resume_in_a_new_process_is_bit_for_bit(tmp_path):
+    X, y, KW, make_run = _ns["X"], _ns["y"], _ns["KW"], _ns["make_run"]
+    # the uninterrupted run: 4 epochs with shuffling, dropout, batch norm, Adam and StepLR
+    gw.manual_seed(0)
+    model, opt, sched = make_run()
+    full = fit(model, F.cross_entropy, opt, (X, y), epochs=4, scheduler=sched, **KW)
+
+    # 2 epochs, checkpointed by ModelCheckpoint every epoch ...
+    gw.manual_seed(0)
+    m2, o2, s2 = make_run()
+    fit(m2, F.cross_entropy, o2, (X, y), epochs=2, scheduler=s2,
+        callbacks=[ModelCheckpoint(tmp_path / "run-{epoch}.npz")], **KW)
+    # ... and 2 more in a fresh interpreter
+    script = tmp_path / "resume.py"
+    script.write_text(RESUME)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "run-2.npz"),
+                           str(tmp_path / "out.npz")], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = gw.load(tmp_path / "out.npz")
+
+    assert out["start"] == 2 and out["epoch"] == [2, 3]
+    final = model.state_dict()
+    assert list(out["model"]) == list(final)
+    for k, v in final.items():
+        assert np.array_equal(out["model"][k], v), k  # bit for bit
+    assert out["loss"] == full["loss"][2:]
+    ref_opt = opt.state_dict()
+    assert out["optimizer"]["param_groups"][0]["lr"] == ref_opt["param_groups"][0]["lr"]
+    for i, state in ref_opt["state"].items():
+        for k, v in state.items():
+            assert np.array_equal(out["optimizer"]["state"][i][k], v)
+    # and the run really did change over those 2 epochs
+    assert not np.array_equal(gw.load(tmp_path / "run-2.npz")["model"]["0.W"], final["0.W"])
