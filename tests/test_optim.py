@@ -439,3 +439,68 @@ def test_exponentially_weighted_average_with_and_without_bias_correction():
     np.testing.assert_allclose(out[-1], [(0.25 * 1 + 0.5 * 3) / 0.75, (0.25 * 2 + 0.5 * 6) / 0.75])
     with pytest.raises(ValueError, match="beta must be in"):
         optim.ExponentiallyWeightedAverage(1.0)
+
+
+# ---- penalties ---------------------------------------------------------------------------------
+def test_l2_penalty_is_the_course_cost_term_and_excludes_biases():
+    gw.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    W1, W2 = model[0].W.data, model[3].W.data
+    lambd, m = 0.7, 10
+    want = lambd / (2 * m) * (np.sum(W1.astype(np.float64) ** 2) + np.sum(W2.astype(np.float64) ** 2))
+    assert optim.l2_penalty(model, lambd, m).item() == pytest.approx(want, rel=1e-6)
+    want1 = lambd / m * (np.abs(W1).sum() + np.abs(W2).sum())
+    assert optim.l1_penalty(model, lambd, m).item() == pytest.approx(want1, rel=1e-6)
+    # gradients: (lambd / m) W and (lambd / m) sign(W); biases and gamma/beta get none
+    optim.l2_penalty(model, lambd, m).backward()
+    np.testing.assert_allclose(model[0].W.grad, lambd / m * W1, rtol=1e-6)
+    assert model[0].b.grad is None and model[1].gamma.grad is None
+    model.zero_grad()
+    optim.l1_penalty(model, lambd, m).backward()
+    np.testing.assert_allclose(model[3].W.grad, lambd / m * np.sign(W2), rtol=1e-6)
+    # frozen layers are not penalized; a list of tensors is used as given
+    model[0].requires_grad_(False)
+    assert optim.l2_penalty(model, lambd, m).item() == pytest.approx(
+        lambd / (2 * m) * np.sum(W2.astype(np.float64) ** 2), rel=1e-6)
+    b = model[3].b
+    assert optim.l1_penalty([b], 2.0, 4).item() == pytest.approx(np.abs(b.data).sum() / 2, rel=1e-6)
+
+
+def test_l2_penalty_step_equals_weight_decay_on_the_weights():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 5)), rng.integers(0, 3, 16)
+    lambd, lr = 0.8, 0.1
+    runs = []
+    for how in ("penalty", "weight_decay"):
+        gw.manual_seed(1)
+        model = nn.Sequential(nn.Linear(5, 6, dtype=np.float64), nn.Tanh(),
+                              nn.Linear(6, 3, dtype=np.float64))
+        if how == "penalty":
+            opt = optim.SGD(model.parameters(), lr=lr)
+        else:
+            weights = [p for p in model.parameters() if p.ndim >= 2]
+            biases = [p for p in model.parameters() if p.ndim < 2]
+            opt = optim.SGD([{"params": weights, "weight_decay": lambd / len(X)},
+                             {"params": biases}], lr=lr)
+        for _ in range(5):
+            loss = gw.functional.cross_entropy(model(gw.tensor(X)), gw.tensor(y))
+            if how == "penalty":
+                loss = loss + optim.l2_penalty(model, lambd, len(X))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        runs.append([p.data for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_penalty_errors():
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="m \\(the number of examples\\)"):
+        optim.l2_penalty(model, 0.1, 0)
+    with pytest.raises(ValueError, match="lambd must be >= 0"):
+        optim.l1_penalty(model, -1.0, 5)
+    with pytest.raises(ValueError, match="no trainable weights"):
+        optim.l2_penalty(nn.BatchNorm1d(3), 0.1, 5)
+    with pytest.raises(TypeError, match="item 0 is a ndarray"):
+        optim.l2_penalty([np.ones(2)], 0.1, 5)

@@ -13,7 +13,9 @@ from .adaptive import Adagrad, Adam, AdamW, RMSprop
 from .clip import clip_grad_norm_, clip_grad_value_
 from .ewa import ExponentiallyWeightedAverage, ewa
 from .optimizer import Optimizer
+from .regularization import l1_penalty, l2_penalty
 from .sgd import SGD, Momentum
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler",
-           "clip_grad_norm_", "clip_grad_value_", "ExponentiallyWeightedAverage", "ewa"]
+           "clip_grad_norm_", "clip_grad_value_", "ExponentiallyWeightedAverage", "ewa",
+           "l2_penalty", "l1_penalty"]
