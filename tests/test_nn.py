@@ -292,3 +292,108 @@ def test_reassigning_a_layer_keeps_its_position():
     assert [n for n, _ in m.named_parameters()] == ["hidden.W", "hidden.b", "out.W", "out.b"]
     m.hidden = None                      # a removed child disappears from the walk
     assert [n for n, _ in m.named_parameters()] == ["out.W", "out.b"]
+
+
+def test_wrong_width_deep_in_a_stack_names_the_layer_position():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(),
+                          nn.Sequential(nn.Linear(8, 8), nn.Linear(9, 2)))
+    with pytest.raises(ValueError, match=r"^Sequential layer '2': Sequential layer '1': "
+                                         r"Linear\(9, 2\): expected input \(batch, 9\), got \(3, 8\)"):
+        model(gw.randn(3, 4))
+    with pytest.raises(ValueError, match=r"Linear\(9, 2\)"):
+        model.summary((4,), print_fn=None)  # summary runs the model: the same message
+
+
+def test_summary_rows_for_nested_and_parameter_owning_modules_and_frozen_counts():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(3, 2)
+            self.alpha = nn.Parameter(np.ones(1, dtype=np.float32))
+
+        def forward(self, X):
+            return self.inner(X) * self.alpha
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), Scaled())
+    model[0].requires_grad_(False)
+    text = model.summary((4,), print_fn=None)
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in
+            (["0"], ["1"], ["2"], ["3"], ["3.inner"])]
+    assert [(r[0], r[1], r[-1]) for r in rows] == [
+        ("0", "(Linear)", "15"), ("1", "(BatchNorm1d)", "6"), ("2", "(ReLU)", "0"),
+        ("3.inner", "(Linear)", "8"), ("3", "(Scaled)", "1")]
+    assert "Total params: 30" in text and "Trainable params: 15" in text
+    assert "Non-trainable params: 15" in text
+    assert model.training  # summary restores the mode
+    printed = []
+    model.summary((4,), print_fn=printed.append)
+    assert printed == [text]
+
+
+def test_requires_grad_false_freezes_for_an_optimizer():
+    from gradwise import optim
+
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
+    model[0].requires_grad_(False)
+    before = model[0].W.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    F.cross_entropy(model(gw.randn(4, 3)), gw.tensor([0, 1, 1, 0])).backward()
+    opt.step()
+    np.testing.assert_array_equal(model[0].W.data, before)
+    assert model[2].W.grad is not None
+    model.requires_grad_(True)
+    assert all(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize("scheme", ["default", "zeros", "normal", "xavier_normal", "xavier_uniform",
+                                    "xavier_course", "he_normal", "he_uniform"])
+def test_every_init_choice_is_accepted_by_linear_and_seeded(scheme):
+    gw.manual_seed(5)
+    a = nn.Linear(30, 20, init=scheme)
+    gw.manual_seed(5)
+    b = nn.Linear(30, 20, init=scheme)
+    np.testing.assert_array_equal(a.W.data, b.W.data)
+    assert a.W.dtype == np.float32 and a.W.shape == (20, 30)
+    if scheme != "default":
+        assert not a.b.data.any()  # biases start at zero, as in the course
+    lin = nn.Linear(3, 2, init=lambda W: nn.init.constant_(W, 0.5))
+    np.testing.assert_array_equal(lin.W.data, np.full((2, 3), 0.5))
+
+
+def test_dropout_matches_torch_with_torchs_own_mask():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(64, 40))
+    dY = rng.normal(size=(64, 40))
+    p = 0.3
+    # torch draws the mask; recover it from dropout of ones, then run both on X
+    torch.manual_seed(0)
+    tx = torch.tensor(X, requires_grad=True)
+    ty = torch.nn.functional.dropout(tx, p=p, training=True)
+    ty.backward(torch.tensor(dY))
+    torch.manual_seed(0)
+    mask = torch.nn.functional.dropout(torch.ones(64, 40, dtype=torch.float64), p=p).numpy() != 0
+    assert 0.6 < mask.mean() < 0.8
+    x = gw.tensor(X, requires_grad=True)
+    y = F.dropout(x, p=p, mask=mask)
+    y.backward(dY)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    # the module: inverted dropout in training, identity in eval, like torch.nn.Dropout
+    drop, tdrop = nn.Dropout(p), torch.nn.Dropout(p)
+    drop.eval(), tdrop.eval()
+    np.testing.assert_array_equal(drop(gw.tensor(X)).data, tdrop(torch.tensor(X)).numpy())
+
+
+def test_batch_norm_float32_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    X = rng.normal(3, 2, size=(32, 6)).astype(np.float32)
+    bn, tbn = nn.BatchNorm1d(6, momentum=0.2), torch.nn.BatchNorm1d(6, momentum=0.2)
+    for _ in range(3):
+        y, ty = bn(gw.tensor(X)), tbn(torch.tensor(X))
+        assert y.dtype == np.float32 and bn.running_var.dtype == np.float32
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.data, tbn.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.data, tbn.running_var.numpy(), rtol=1e-5)
+    assert int(bn.num_batches_tracked.data) == int(tbn.num_batches_tracked) == 3

@@ -326,6 +326,17 @@ def test_errors_are_clear():
     opt = optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="label 5 is outside"):
         fit(model, F.cross_entropy, opt, (X, np.where(y == 1, 5, 0)), verbose=0)
+    # a bad label anywhere in the data fails at the first batch, before any update
+    bad = y.copy()
+    bad[-1] = 2
+    before = params(model)
+    with pytest.raises(ValueError, match=r"train_data: label 2 is outside \[0, 2\) \(example 39"):
+        fit(model, F.cross_entropy, opt, (X, bad), batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match=r"val_data: label -1 is outside \[0, 2\)"):
+        fit(model, F.cross_entropy, opt, (X, y), val_data=(X, np.where(y == 1, -1, 0)),
+            batch_size=4, verbose=0)
+    for a, b in zip(before, params(model)):
+        assert np.array_equal(a, b)
     with pytest.raises(ValueError, match="40 examples but y has 39"):
         fit(model, F.cross_entropy, opt, (X, y[:-1]), verbose=0)
     with pytest.raises(ValueError, match="empty"):

@@ -25,8 +25,13 @@ class Sequential(Module):
                 self.add_module(str(i), layer)
 
     def forward(self, X):
-        for layer in self._modules.values():
-            X = layer(X)
+        for name, layer in self._modules.items():
+            try:
+                X = layer(X)
+            except ValueError as e:  # bad input: say which layer of the stack refused it
+                if e.args and isinstance(e.args[0], str):
+                    e.args = (f"{type(self).__name__} layer '{name}': {e.args[0]}", *e.args[1:])
+                raise
         return X
 
     def __getitem__(self, index):

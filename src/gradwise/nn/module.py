@@ -257,18 +257,21 @@ class Module:
         return "\n".join(lines) + "\n)"
 
     def summary(self, input_shape, dtype=None, print_fn=print) -> str:
-        """Keras-style table: each leaf layer's output shape and parameter count.
+        """Keras-style table: each layer's output shape and parameter count; returns the text.
 
         input_shape excludes the batch axis (e.g. (784,) or (1, 28, 28)); a batch of one
-        zero example is passed through the model in eval mode, without recording a graph.
+        zero example is passed through the model in eval mode, without recording a graph,
+        so a shape mismatch shows up here with the layer that refused it. Parameters only
+        are counted (buffers such as running statistics are not, as in PyTorch); frozen ones
+        are the non-trainable params.
         """
         from .. import backend
 
         rows, handles = [], []
         for name, m in self.named_modules():
-            if m is self and list(self.children()):
-                continue
-            if list(m.children()):
+            # a row per leaf layer, and per container that owns parameters of its own (rows
+            # appear in the order the layers run)
+            if list(m.children()) and not any(True for _ in m.parameters(recurse=False)):
                 continue
 
             def hook(mod, _inputs, out, name=name):

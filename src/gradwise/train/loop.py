@@ -123,6 +123,28 @@ def _batches(data, batch_size, shuffle, dtype, name):
     return _IterableBatches(data, name)
 
 
+def _label_check(sets):
+    """A check run once, on the first batch's output: integer class labels of in-memory data
+    ((X, y) arrays) must lie in [0, C) for a model with C outputs. The whole y is checked, so a
+    bad label fails before the first update instead of at the batch that happens to hold it."""
+    def check(out) -> None:
+        shape = out.shape
+        if len(shape) != 2 or shape[1] < 2:
+            return
+        C = shape[1]
+        for data, name in sets:
+            y = data.y if isinstance(data, _ArrayBatches) else None
+            if y is None or y.ndim != 1 or y.dtype.kind not in "iu":
+                continue
+            bad = np.flatnonzero((y < 0) | (y >= C))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"{name}: label {y[i]} is outside [0, {C}) (example {i}; {bad.size} "
+                                 f"such labels in all): the model outputs {C} classes. Nothing "
+                                 f"was trained")
+    return check
+
+
 def _param_dtype(model):
     return next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), None)
 
@@ -207,6 +229,7 @@ class Trainer:
         self.epoch = None
         self.stop_training = False
         self.tracker = None
+        self.check_labels = None  # run on the first batch's output, then dropped
 
     def running_logs(self) -> dict:
         """The loss and metrics of the current epoch so far (computed on demand)."""
@@ -254,6 +277,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         cbs.insert(0, ProgressBar(verbose))
     cbs.append(history)
     t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
+    t.check_labels = _label_check([(train, "fit: train_data"), (val, "fit: val_data")])
     for c in cbs:
         c.set_trainer(t)
 
@@ -302,6 +326,9 @@ def _train_epoch(t: Trainer, batches, names, fns, batch_begin, batch_end) -> dic
         for c in batch_begin:
             c.on_batch_begin(b, {"batch": b, "size": len(X)})
         out = model(X)
+        if t.check_labels is not None:
+            t.check_labels(out)
+            t.check_labels = None
         loss = loss_fn(out, y)
         value = float(loss.data)
         if not math.isfinite(value):
