@@ -1,105 +1,216 @@
-"""What gradwise.train.fit costs over a bare training loop.
+"""The MLP workload through the library: nn.Sequential, optim.SGD and gradwise.train.fit.
 
-Workload: MLP 784-100-100-10 (ReLU), softmax cross-entropy, SGD lr 0.1, batch 100, one epoch
-over 60,000 synthetic examples, shuffled every epoch by gradwise's generator.
+Workload (the foundation's, see mlp.py): MLP 784-100-100-10 (ReLU), softmax cross-entropy,
+SGD lr 0.1, batch 100, one epoch over 60,000 synthetic examples, same data, same initial
+weights and the same batch order (no shuffling) in every system:
 
-    bare         the loop a PyTorch user writes: permute, index the batch, forward, loss,
-                 zero_grad, backward, step
+    pytorch        torch.nn.Sequential + torch.optim.SGD, the loop a PyTorch user writes
+                   (torch.tensor of each batch, zero_grad, backward, step, loss.item())
+    gradwise       fit(model, F.cross_entropy, optim.SGD(...), (X, y), shuffle=False,
+                   metrics=("accuracy",), verbose=1): the training loop with its loss
+                   tracking, NaN check, accuracy and tqdm progress bar (drawn to /dev/null)
+    gradwise loop  nn.Sequential + optim.SGD in the same hand-written loop as pytorch's
+
+Target: gradwise (fit with metrics and bar) <= 0.9x PyTorch's time. Run it with the others:
+
+    python benchmarks/run.py fit_overhead [--repeats 5]
+
+What the loop, metrics and bar cost is a few percent, below the noise between processes; so
+this file, run directly, also measures it within one process, where every variant does the
+same arithmetic from the same weights and seed (the script checks that each ends with the
+bare loop's weights, bit for bit; the order of variants rotates every round):
+
+    python benchmarks/fit_overhead.py [--rounds 5] [--n 60000]
+
+    bare         permute, index the batch, forward, loss, zero_grad, backward, step
     fit quiet    fit(..., metrics=(), verbose=0): the loop plus loss tracking and NaN checks
     fit metrics  fit(..., metrics=("accuracy",), verbose=0): plus the training accuracy
     fit bar      fit(..., metrics=("accuracy",), verbose=1): plus the tqdm bar (to /dev/null)
-
-Every variant starts from the same weights and seed, so it does exactly the same arithmetic:
-the script checks that each fit variant ends with the bare loop's weights, bit for bit.
-Variants take turns within each round (the order rotates) so that machine noise is shared;
-the table shows the median epoch time and the overhead against the bare loop.
-
-    python benchmarks/fit_overhead.py [--rounds 5] [--n 60000]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import gradwise as gw
-import gradwise.functional as F
-from gradwise import nn, optim
-from gradwise.tensor import Tensor
-from gradwise.train import ProgressBar, fit
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mlp  # noqa: E402  (the workload's data, weights and sanity check)
+
+NAME = "fit_overhead"
+DESCRIPTION = ("MLP 784-100-100-10 through nn.Sequential + optim.SGD + fit (accuracy, progress "
+               "bar) vs torch.nn + torch.optim, batch 100, 1 epoch")
+TARGETS = {"gradwise": {"max_ratio": 0.9, "max_rss_mb": 300}}
+
+config, make_data, init_params, sanity = mlp.config, mlp.make_data, mlp.init_params, mlp.sanity
 
 
-def make_data(n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 784), dtype=np.float32)
-    W = rng.standard_normal((784, 10), dtype=np.float32)
-    y = (X @ W).argmax(axis=1).astype(np.int64)  # a learnable labelling
-    return X, y
+def _state(params, weight="W", bias="b"):
+    """[W1, b1, W2, b2, W3, b3] as the state dict of Sequential(Linear, ReLU, Linear, ReLU, Linear)."""
+    keys = [f"{i}.{k}" for i in (0, 2, 4) for k in (weight, bias)]
+    return dict(zip(keys, params))
 
 
-def make_model(init: dict):
-    model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                          nn.Linear(100, 10))
-    model.load_state_dict(init)
-    return model
+# ---- the systems (harness interface, see _harness.py) ----------------------------------------
+class _GradwiseModel:
+    def __init__(self, cfg, X, y, params):
+        import gradwise as gw
+        from gradwise import nn, optim
+
+        self.gw, self.X, self.y, self.batch = gw, X, y, cfg["batch"]
+        sizes = cfg["sizes"]
+        self.model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(),
+                                   nn.Linear(sizes[1], sizes[2]), nn.ReLU(),
+                                   nn.Linear(sizes[2], sizes[3]))
+        self.model.load_state_dict(_state(params))
+        self.opt = optim.SGD(self.model.parameters(), lr=cfg["lr"])
+
+    def info(self):
+        return {"dtype": str(next(self.model.parameters()).dtype)}
 
 
-def bare(model, X, y, batch: int, lr: float):
-    opt = optim.SGD(model.parameters(), lr=lr)
-    model.train()
-    order = gw.backend.rng().permutation(len(X))
-    for i in range(0, len(X), batch):
-        idx = order[i:i + batch]
-        out = model(Tensor(X[idx]))
-        loss = F.cross_entropy(out, Tensor(y[idx]))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+class GradwiseFit(_GradwiseModel):
+    def epoch(self, n_batches):
+        from gradwise import functional as F
+        from gradwise.train import Callback, ProgressBar, fit
+
+        losses = []
+
+        class Losses(Callback):  # the harness's sanity check needs every batch's loss
+            def on_batch_end(self, batch, logs=None):
+                losses.append(logs["loss"])
+
+        n = n_batches * self.batch
+        with open(os.devnull, "w") as devnull:
+            fit(self.model, F.cross_entropy, self.opt, (self.X[:n], self.y[:n]), epochs=1,
+                batch_size=self.batch, shuffle=False, metrics=("accuracy",), verbose=1,
+                callbacks=[ProgressBar(1, file=devnull), Losses()])
+        return losses
 
 
-def fit_variant(metrics, verbose):
-    def run(model, X, y, batch, lr):
-        cbs = []
-        if verbose:
-            cbs = [ProgressBar(verbose, file=open(os.devnull, "w"))]
-        fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=lr), (X, y), epochs=1,
-            batch_size=batch, metrics=metrics, verbose=verbose, callbacks=cbs)
-    return run
+class GradwiseLoop(_GradwiseModel):
+    def epoch(self, n_batches):
+        gw, F = self.gw, self.gw.functional
+        model, opt, X, y, bs = self.model, self.opt, self.X, self.y, self.batch
+        model.train()
+        losses = []
+        for i in range(n_batches):
+            out = model(gw.tensor(X[i * bs:(i + 1) * bs]))
+            loss = F.cross_entropy(out, gw.tensor(y[i * bs:(i + 1) * bs]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
 
 
-VARIANTS = {
-    "bare": bare,
-    "fit quiet": fit_variant((), 0),
-    "fit metrics": fit_variant(("accuracy",), 0),
-    "fit bar": fit_variant(("accuracy",), 1),
-}
+class PyTorch:
+    def __init__(self, cfg, X, y, params):
+        import torch
+
+        torch.set_num_threads(2)
+        self.torch, self.X, self.y, self.batch = torch, X, y, cfg["batch"]
+        sizes = cfg["sizes"]
+        nn = torch.nn
+        self.model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(),
+                                   nn.Linear(sizes[1], sizes[2]), nn.ReLU(),
+                                   nn.Linear(sizes[2], sizes[3]))
+        self.model.load_state_dict({k: torch.tensor(v) for k, v in
+                                    _state(params, "weight", "bias").items()})
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg["lr"])
+
+    def epoch(self, n_batches):
+        torch = self.torch
+        F = torch.nn.functional
+        model, opt, X, y, bs = self.model, self.opt, self.X, self.y, self.batch
+        model.train()
+        losses = []
+        for i in range(n_batches):
+            out = model(torch.tensor(X[i * bs:(i + 1) * bs]))
+            loss = F.cross_entropy(out, torch.tensor(y[i * bs:(i + 1) * bs]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    def info(self):
+        return {"dtype": str(next(self.model.parameters()).dtype),
+                "torch_threads": self.torch.get_num_threads()}
+
+
+SYSTEMS = {"gradwise": GradwiseFit, "pytorch": PyTorch, "gradwise loop": GradwiseLoop}
+
+
+# ---- the overhead of fit within one process ----------------------------------------------------
+def _overhead_variants():
+    import gradwise as gw
+    import gradwise.functional as F
+    from gradwise import optim
+    from gradwise.tensor import Tensor
+    from gradwise.train import ProgressBar, fit
+
+    def bare(model, X, y, batch, lr):
+        opt = optim.SGD(model.parameters(), lr=lr)
+        model.train()
+        order = gw.backend.rng().permutation(len(X))
+        for i in range(0, len(X), batch):
+            idx = order[i:i + batch]
+            out = model(Tensor(X[idx]))
+            loss = F.cross_entropy(out, Tensor(y[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss.item()
+
+    def fit_variant(metrics, verbose):
+        def run(model, X, y, batch, lr):
+            with open(os.devnull, "w") as devnull:
+                cbs = [ProgressBar(verbose, file=devnull)] if verbose else []
+                fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=lr), (X, y),
+                    epochs=1, batch_size=batch, metrics=metrics, verbose=verbose, callbacks=cbs)
+        return run
+
+    return {"bare": bare, "fit quiet": fit_variant((), 0),
+            "fit metrics": fit_variant(("accuracy",), 0), "fit bar": fit_variant(("accuracy",), 1)}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    import gradwise as gw
+    from gradwise import nn
+
+    ap = argparse.ArgumentParser(description="the overhead of fit over a bare loop, in one process")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--n", type=int, default=60_000)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--lr", type=float, default=0.1)
     args = ap.parse_args()
 
-    X, y = make_data(args.n)
-    gw.manual_seed(0)
-    init = make_model(nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                                    nn.Linear(100, 10)).state_dict()).state_dict()
-    times = {k: [] for k in VARIANTS}
+    cfg = {**config(), "n": args.n}
+    X, y = make_data(cfg)
+    init = _state(init_params(cfg))
+
+    def make_model():
+        model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
+                              nn.Linear(100, 10))
+        model.load_state_dict(init)
+        return model
+
+    variants = _overhead_variants()
+    names = list(variants)
+    times = {k: [] for k in names}
     finals = {}
-    names = list(VARIANTS)
     for r in range(args.rounds + 1):  # round 0 warms up and is not counted
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            model = make_model(init)
+            model = make_model()
             gw.manual_seed(1)
             t0 = time.perf_counter()
-            VARIANTS[name](model, X, y, args.batch, args.lr)
+            variants[name](model, X, y, args.batch, args.lr)
             dt = time.perf_counter() - t0
             if r:
                 times[name].append(dt)
@@ -109,12 +220,13 @@ def main():
     base = statistics.median(times["bare"])
     print(f"MLP 784-100-100-10, SGD lr {args.lr}, batch {args.batch}, {args.n} examples, "
           f"{args.rounds} rounds (median epoch time)")
-    print(f"{'variant':<13}{'epoch s':>9}{'min s':>9}{'overhead':>10}")
+    print(f"| variant | median s/epoch | best s/epoch | overhead |\n| --- | --- | --- | --- |")
     for name in names:
         med = statistics.median(times[name])
-        print(f"{name:<13}{med:>9.3f}{min(times[name]):>9.3f}{(med / base - 1) * 100:>9.1f}%")
+        print(f"| {name} | {med:.3f} | {min(times[name]):.3f} | {(med / base - 1) * 100:+.1f}% |")
     print("same final weights as the bare loop (bit for bit):", "yes" if ok else "NO")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
