@@ -397,3 +397,18 @@ def test_batch_norm_float32_matches_torch():
     np.testing.assert_allclose(bn.running_mean.data, tbn.running_mean.numpy(), rtol=1e-5)
     np.testing.assert_allclose(bn.running_var.data, tbn.running_var.numpy(), rtol=1e-5)
     assert int(bn.num_batches_tracked.data) == int(tbn.num_batches_tracked) == 3
+
+
+def test_activation_modules_are_their_functions_and_shape_layers():
+    X = gw.randn(4, 5)
+    pairs = [(nn.Step(), F.step), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh), (nn.ReLU(), F.relu),
+             (nn.Softplus(), F.softplus), (nn.LeakyReLU(0.2), lambda z: F.leaky_relu(z, 0.2)),
+             (nn.Softmax(dim=1), lambda z: F.softmax(z, 1)),
+             (nn.LogSoftmax(axis=-1), lambda z: F.log_softmax(z, -1))]
+    for module, fn in pairs:
+        np.testing.assert_array_equal(module(X).data, fn(X).data)
+    np.testing.assert_allclose(nn.Softmax()(X).data.sum(axis=1), 1, rtol=1e-6)
+    assert nn.Identity()(X) is X
+    assert nn.Flatten()(gw.randn(2, 3, 4, 5)).shape == (2, 60)
+    assert nn.Flatten(start_dim=2)(gw.randn(2, 3, 4, 5)).shape == (2, 3, 20)
+    assert "negative_slope=0.2" in repr(nn.Sequential(nn.LeakyReLU(0.2)))

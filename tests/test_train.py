@@ -196,6 +196,19 @@ def test_early_stopping_min_delta_and_max_mode():
     with pytest.raises(KeyError, match="val_loss"):
         fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
             callbacks=[EarlyStopping()], verbose=0)
+    # a warm-up: epochs before start_from_epoch are not monitored (0.1 at epoch 0 is ignored)
+    es = EarlyStopping(monitor="loss", patience=1, start_from_epoch=2)
+    h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=6,
+            callbacks=[Script("loss", [0.1, 0.9, 0.8, 0.7, 0.75, 0.6]), es], verbose=0)
+    assert h.epoch == [0, 1, 2, 3, 4] and es.best == 0.7 and es.best_epoch == 3
+    # with a baseline, the wait restarts only on values that also beat the baseline: the
+    # first setback after two epochs above 0.5 stops the run (without one, it goes on)
+    seq = [0.9, 0.8, 0.85, 0.4, 0.3, 0.2]
+    for baseline, epochs in [(0.5, [0, 1, 2]), (None, list(range(6)))]:
+        es = EarlyStopping(monitor="loss", patience=2, baseline=baseline)
+        h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=6,
+                callbacks=[Script("loss", seq), es], verbose=0)
+        assert h.epoch == epochs
 
 
 def test_model_checkpoint_save_best_only_writes_only_on_improvement(tmp_path):

@@ -139,14 +139,21 @@ class EarlyStopping(Callback):
     An improvement is a change beyond min_delta in the good direction (mode 'min', 'max', or
     'auto': max for accuracy-like names, min otherwise). With a baseline, the wait counter
     is reset only by values that also beat the baseline. restore_best_weights=True loads the
-    weights of the best epoch when training ends (whether or not it stopped early).
+    weights of the best epoch when training ends (whether or not it stopped early; Keras 3's
+    behaviour). Epochs before start_from_epoch (a warm-up) are not monitored. Unlike Keras,
+    a monitored value missing from the logs is an error, not a warning, and the best value
+    is reset at the start of every fit().
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False, verbose: int = 0):
+                 restore_best_weights: bool = False, start_from_epoch: int = 0, verbose: int = 0):
+        if patience < 0 or start_from_epoch < 0:
+            raise ValueError(f"EarlyStopping: patience and start_from_epoch must be >= 0, got "
+                             f"{patience} and {start_from_epoch}")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
         self.baseline, self.restore_best_weights, self.verbose = baseline, restore_best_weights, verbose
+        self.start_from_epoch = start_from_epoch
         self.better = _better(mode, monitor)
 
     def _improves(self, current, reference) -> bool:
@@ -163,6 +170,8 @@ class EarlyStopping(Callback):
         if current is None:
             raise KeyError(f"EarlyStopping: '{self.monitor}' is not in the epoch logs "
                            f"{sorted(logs or {})} (no val_data given?)")
+        if epoch < self.start_from_epoch:
+            return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.model.state_dict(), epoch
         self.wait += 1
