@@ -10,7 +10,9 @@ gathers those files into the Markdown table that README.md shows.
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,21 +24,33 @@ REGISTRY: dict[str, "Experiment"] = {}
 
 @dataclass
 class Check:
-    """One published number and ours. ok when |ours - reference| <= tol."""
+    """One published number and ours. ok when |ours - reference| <= tol.
+
+    A series check (kind 'series') compares a whole published curve, such as the costs a
+    notebook printed every 1000 iterations: `ours` is then the largest |ours - published|
+    over the points, `reference` 0, and `points` holds [step, ours, published] triples.
+    """
 
     name: str
     ours: float
     reference: float
     tol: float
     ok: bool
+    kind: str = "value"
+    points: list = field(default_factory=list)
 
     def describe(self) -> str:
+        if self.kind == "series":
+            return (f"{self.name}: max |diff| {_fmt(self.ours)} over {len(self.points)} "
+                    f"published values (tol {_fmt(self.tol)})")
         return f"{self.name}: {_fmt(self.ours)} vs {_fmt(self.reference)} (±{_fmt(self.tol)})"
 
 
 def _fmt(v) -> str:
     if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:.4f}".rstrip("0").rstrip(".")
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.2g}" if abs(v) < 1e-3 and v != 0 else f"{v:.4f}".rstrip("0").rstrip(".")
     return str(v)
 
 
@@ -47,6 +61,14 @@ class Experiment:
     source: str          # where the reference comes from (course assignment, book chapter)
     fn: Callable
     quick_note: str = ""  # what --quick changes
+    needs: tuple = ()     # dataset files it reads, as gradwise.datasets names them
+
+    def missing_data(self) -> list[str]:
+        """The needed dataset files found in none of the data folders (nothing is verified
+        or downloaded here; loading does that)."""
+        from ..datasets import search_roots
+
+        return [rel for rel in self.needs if not any((root / rel).is_file() for root in search_roots())]
 
     def run(self, out: Path, quick: bool = False, progress: bool = True) -> "Result":
         out = Path(out)
@@ -60,12 +82,13 @@ class Experiment:
         return result
 
 
-def experiment(name: str, title: str, source: str, quick_note: str = ""):
-    """Register a lab experiment under `name`."""
+def experiment(name: str, title: str, source: str, quick_note: str = "", needs=()):
+    """Register a lab experiment under `name`; `needs` lists the dataset files it reads
+    (e.g. "course/data.mat"), so the CLI can tell which runs a machine without them can do."""
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"lab: experiment {name!r} is registered twice")
-        REGISTRY[name] = Experiment(name, title, source, fn, quick_note)
+        REGISTRY[name] = Experiment(name, title, source, fn, quick_note, tuple(needs))
         return fn
     return register
 
@@ -82,10 +105,37 @@ class Run:
         self.seconds = 0.0
 
     def check(self, name: str, ours, reference, tol) -> Check:
+        """Compare one number with its published value; inf matches inf of the same sign."""
         ours, reference = float(ours), float(reference)
-        c = Check(name, ours, reference, float(tol), bool(abs(ours - reference) <= tol))
+        same_inf = math.isinf(ours) and ours == reference
+        c = Check(name, ours, reference, float(tol), bool(same_inf or abs(ours - reference) <= tol))
         self.checks.append(c)
         return c
+
+    def check_series(self, name: str, ours: dict, reference: dict, tol) -> Check:
+        """Compare a published curve {step: value} with ours at the same steps.
+
+        Every published step must be present in `ours`; the check holds when the largest
+        difference is within tol (an inf matches an inf of the same sign).
+        """
+        missing = sorted(set(reference) - set(ours))
+        if missing:
+            raise KeyError(f"{self.experiment.name}: {name}: no value of ours at steps {missing}")
+        points, worst = [], 0.0
+        for step in sorted(reference):
+            o, r = float(ours[step]), float(reference[step])
+            diff = 0.0 if (math.isinf(o) and o == r) else abs(o - r)
+            worst = max(worst, diff) if not math.isnan(diff) else math.inf
+            points.append([step, o, r])
+        c = Check(name, worst, 0.0, float(tol), bool(worst <= tol), "series", points)
+        self.checks.append(c)
+        return c
+
+    def log(self, message: str) -> None:
+        """Print a line without breaking a progress bar that is on screen."""
+        from tqdm.auto import tqdm
+
+        tqdm.write(message)
 
     def record(self, **metrics) -> None:
         """Numbers worth keeping that have no published counterpart (curves, timings)."""
@@ -100,11 +150,17 @@ class Run:
     def savefig(self, fig, name: str) -> str:
         path = self.out / f"{self.experiment.name}-{name}.png"
         _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        if "matplotlib.pyplot" in sys.modules:  # a figure made by pyplot stays open until closed
+            sys.modules["matplotlib.pyplot"].close(fig)
         self.plots.append(path.name)
         return str(path)
+
+    def plot_path(self, name: str) -> Path:
+        """The path of a PNG that something else writes (e.g. gradwise.datasets.show),
+        listed with this run's plots."""
+        path = self.out / f"{self.experiment.name}-{name}.png"
+        self.plots.append(path.name)
+        return path
 
     def result(self) -> "Result":
         e = self.experiment

@@ -1,2 +1,5 @@
-"""Each module registers its experiments with @experiment when imported."""
-from . import gradcheck, perceptron  # noqa: F401
+"""Each module registers its experiments with @experiment when imported; the import order is
+the order of `gradwise lab list` (the course's order, then the book's)."""
+from . import planar, catvnoncat, initialization, regularization, gradcheck  # noqa: F401
+from . import optimization, ewa  # noqa: F401
+from . import perceptron  # noqa: F401

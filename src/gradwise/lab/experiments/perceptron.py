@@ -6,6 +6,7 @@ import numpy as np
 
 from ...models import XOR, Perceptron
 from ..core import experiment
+from ..plots import figure
 
 TRUTH_X = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
 TRUTH = {"AND": [0, 0, 0, 1], "NAND": [1, 1, 1, 0], "OR": [0, 1, 1, 1], "XOR": [0, 1, 1, 0]}
@@ -14,9 +15,7 @@ TRUTH = {"AND": [0, 0, 0, 1], "NAND": [1, 1, 1, 0], "OR": [0, 1, 1, 1], "XOR": [
 @experiment("perceptron", "Perceptron: AND/NAND/OR gates, XOR needs two layers",
             "Deep Learning from Scratch, ch. 2")
 def run(run):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), layout="constrained")
+    fig, axes = figure(4, size=(3.25, 3.2))
     table = {}
     for ax, gate in zip(axes, ["AND", "NAND", "OR"]):
         p = Perceptron.gate(gate)

@@ -1,0 +1,113 @@
+"""The command line: `gradwise lab list/run/report`, `gradwise demo`, `python -m gradwise`."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradwise.cli import main
+from gradwise.lab import REGISTRY
+
+FAST = ["gradient_checking", "ewa"]   # the two experiments that take about a second
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_help_lists_every_command(runner):
+    out = runner.invoke(main, ["--help"])
+    assert out.exit_code == 0 and "lab" in out.output and "demo" in out.output
+    out = runner.invoke(main, ["lab", "--help"])
+    assert all(cmd in out.output for cmd in ("list", "run", "report"))
+
+
+def test_list_names_every_experiment_and_its_data(runner, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path))          # an empty data folder
+    monkeypatch.setenv("HOME", str(tmp_path))                     # and an empty cache
+    out = runner.invoke(main, ["lab", "list"])
+    assert out.exit_code == 0
+    for name in REGISTRY:
+        assert name in out.output
+    assert "needs course/data.mat (not found)" in out.output
+
+
+def test_run_writes_json_and_png_and_a_summary_line(runner, tmp_path):
+    out = runner.invoke(main, ["lab", "run", *FAST, "--quick", "--no-progress", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert "2/2 experiment(s) reproduced" in out.output.splitlines()[-1]
+    for name in FAST:
+        saved = json.loads((tmp_path / f"{name}.json").read_text())
+        assert saved["reproduced"] and saved["plots"]
+        assert all((tmp_path / p).is_file() for p in saved["plots"])
+
+
+def test_report_writes_the_table_with_links_relative_to_the_file(runner, tmp_path):
+    results = tmp_path / "results"
+    assert runner.invoke(main, ["lab", "run", "ewa", "--no-progress", "--out", str(results)]).exit_code == 0
+    md = tmp_path / "docs" / "RESULTS.md"
+    md.parent.mkdir()
+    out = runner.invoke(main, ["lab", "report", "--out", str(results), "--write", str(md)])
+    assert out.exit_code == 0, out.output
+    assert "| experiment | reference | gradwise | reproduced | plots |" in out.output
+    assert "1/1 reproduced" in out.output
+    table = md.read_text()
+    assert "quiz: v_2 with bias correction: 10" in table and "| yes |" in table
+    assert "(../results/ewa-temperatures.png)" in table          # resolves from docs/
+
+
+def test_errors_are_clear(runner, tmp_path):
+    bad = runner.invoke(main, ["lab", "run", "nope"])
+    assert bad.exit_code == 2 and "unknown experiment(s) nope" in bad.output
+    none = runner.invoke(main, ["lab", "run"])
+    assert none.exit_code == 2 and "name an experiment" in none.output
+    both = runner.invoke(main, ["lab", "run", "ewa", "--all"])
+    assert both.exit_code == 2 and "not both" in both.output
+    empty = runner.invoke(main, ["lab", "report", "--out", str(tmp_path / "none")])
+    assert empty.exit_code == 1 and "no results in" in empty.output
+    assert runner.invoke(main, ["demo", "--iterations", "0"]).exit_code == 2
+
+
+def test_missing_data_is_reported_or_skipped(runner, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    out = runner.invoke(main, ["lab", "run", "regularization", "--no-progress", "--out", str(tmp_path)])
+    assert out.exit_code == 1
+    assert "regularization: not run: dataset file 'course/data.mat' not found" in out.output
+    assert "not reproduced: regularization" in out.output
+    out = runner.invoke(main, ["lab", "run", "regularization", "ewa", "--available", "--no-progress",
+                               "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert "regularization: skipped, its data is not here (course/data.mat)" in out.output
+    assert out.output.splitlines()[-1].endswith("skipped for missing data: regularization")
+
+
+def test_a_failed_reproduction_exits_nonzero(runner, tmp_path, monkeypatch):
+    from gradwise.lab.core import experiment
+
+    @experiment("always_off", "a check that fails", "nowhere")
+    def _off(run):
+        run.check("one", 2.0, 1.0, 0.1)
+
+    try:
+        out = runner.invoke(main, ["lab", "run", "always_off", "--no-progress", "--out", str(tmp_path)])
+        assert out.exit_code == 1 and "MISS one: 2 vs 1" in out.output
+        assert "0/1 experiment(s) reproduced" in out.output
+    finally:
+        del REGISTRY["always_off"]
+
+
+def test_demo_trains(runner):
+    out = runner.invoke(main, ["demo", "--iterations", "50", "--lr", "0.5"])
+    assert out.exit_code == 0, out.output
+    assert "loss curve" in out.output and "train accuracy" in out.output
+
+
+def test_python_dash_m_is_the_same_command():
+    out = subprocess.run([sys.executable, "-m", "gradwise", "lab", "list"], capture_output=True,
+                         text=True, cwd=Path(__file__).parent, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "planar" in out.stdout
