@@ -220,7 +220,7 @@ def main():
     base = statistics.median(times["bare"])
     print(f"MLP 784-100-100-10, SGD lr {args.lr}, batch {args.batch}, {args.n} examples, "
           f"{args.rounds} rounds (median epoch time)")
-    print(f"| variant | median s/epoch | best s/epoch | overhead |\n| --- | --- | --- | --- |")
+    print("| variant | median s/epoch | best s/epoch | overhead |\n| --- | --- | --- | --- |")
     for name in names:
         med = statistics.median(times[name])
         print(f"| {name} | {med:.3f} | {min(times[name]):.3f} | {(med / base - 1) * 100:+.1f}% |")

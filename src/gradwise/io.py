@@ -85,8 +85,9 @@ class _Encoder:
         if isinstance(x, tuple):
             return {"tuple": [self.encode(v, path + (i,)) for i, v in enumerate(x)]}
         where = "/".join(map(str, path)) or "the top level"
-        raise TypeError(f"gradwise.save: cannot store a value of type {type(x).__name__} at '{where}': only dicts, "
-                        f"lists, tuples, arrays, Tensors, numbers, strings, bools and None")
+        raise TypeError(f"gradwise.save: cannot store a value of type {type(x).__name__} at "
+                        f"'{where}': only dicts, lists, tuples, arrays, Tensors, numbers, "
+                        f"strings, bools and None")
 
 
 def _decode(node, arrays):

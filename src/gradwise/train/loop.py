@@ -167,7 +167,8 @@ def _resolve_metrics(metrics) -> tuple[tuple, dict]:
                                  f"or a function fn(y_true, y_pred) -> float")
             names.append(key)
         elif callable(m):
-            fname = name or getattr(m, "__name__", None) or getattr(getattr(m, "func", None), "__name__", None)
+            fname = (name or getattr(m, "__name__", None)  # functools.partial: its function's name
+                     or getattr(getattr(m, "func", None), "__name__", None))
             fns[fname or f"metric_{len(fns)}"] = m
         else:
             raise TypeError(f"a metric must be a name or a function, got {type(m).__name__}")
