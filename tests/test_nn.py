@@ -412,3 +412,11 @@ def test_activation_modules_are_their_functions_and_shape_layers():
     assert nn.Flatten()(gw.randn(2, 3, 4, 5)).shape == (2, 60)
     assert nn.Flatten(start_dim=2)(gw.randn(2, 3, 4, 5)).shape == (2, 3, 20)
     assert "negative_slope=0.2" in repr(nn.Sequential(nn.LeakyReLU(0.2)))
+
+
+def test_parameter_dtype_rules():
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: the default dtype
+    a = np.zeros(3)
+    p = nn.Parameter(a)
+    assert p.dtype == np.float64 and p.data is a and p.requires_grad  # arrays are shared
+    assert not nn.Parameter(gw.ones(2), requires_grad=False).requires_grad

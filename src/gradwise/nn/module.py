@@ -17,14 +17,18 @@ from ..tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module learns: requires_grad=True unless said otherwise."""
+    """A Tensor that a Module learns: requires_grad=True unless said otherwise.
+
+    An ndarray (or a Tensor's array) is used as is, without a copy, as torch.nn.Parameter
+    shares its tensor's storage; Python numbers and lists follow gradwise.tensor's dtype
+    rule (floats become the default dtype, float32).
+    """
 
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True):
         data = data.data if isinstance(data, Tensor) else data
-        super().__init__(np.array(data, copy=True) if not isinstance(data, np.ndarray) else data,
-                         requires_grad=requires_grad)
+        super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
