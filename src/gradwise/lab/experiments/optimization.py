@@ -15,8 +15,12 @@ epoch from that epoch's index (schedule_lr_decay(lr0, i)), so epoch i + 1 trains
 lr0 / (1 + floor(i / 1000)): the schedule runs one epoch behind a PyTorch-style scheduler,
 and we step ours from the second epoch on to match it.
 
-Reference: Optimization_methods.ipynb (the 2021 version with learning-rate decay), printed
-costs to 6 decimals and accuracies. Data: opt_utils.load_dataset draws sklearn's
+Reference: Optimization_methods.ipynb (the 2021 version with learning-rate decay): the costs
+it prints every 1000 epochs (6 decimals), the accuracy it prints for gradient descent and
+momentum (0.7166666666666667), and its summary table for the rest: Adam 94%, with decay
+gradient descent ">94.6%", momentum ">95.6%", Adam 94%. The table's figures are rounded
+claims, not printed results; with our cost curves on the printed ones to 5e-7 through epoch
+4000, those accuracies are compared within half a point (one example is a third of a point). Data: opt_utils.load_dataset draws sklearn's
 make_moons(300, noise=.2) after np.random.seed(3) (gradwise.datasets.make_moons, random_state=3).
 """
 from __future__ import annotations
@@ -38,9 +42,9 @@ RUNS = {
     "momentum": ("momentum", 0.0007, False, [0.702413, 0.668167, 0.635388, 0.600591, 0.573444],
                  71.66666666666667),
     "adam": ("adam", 0.0007, False, [0.702166, 0.167845, 0.141316, 0.138788, 0.136066], 94.0),
-    "gd + decay": ("gd", 0.1, True, [0.701091, 0.127161, 0.120304, 0.117033, 0.117512], 94.5),
+    "gd + decay": ("gd", 0.1, True, [0.701091, 0.127161, 0.120304, 0.117033, 0.117512], 94.6),
     "momentum + decay": ("momentum", 0.1, True, [0.702226, 0.128974, 0.125965, 0.123375, 0.123218],
-                         94.5),
+                         95.6),
     "adam + decay": ("adam", 0.01, True, [0.699346, 0.130074, 0.129826, 0.129282, 0.128361], 94.0),
 }
 
@@ -105,9 +109,9 @@ def run(run):
         run.check_series(f"{name}: cost every 1000 epochs (printed to 6 decimals)", costs, published, 1e-6)
         acc = 100 * accuracy(model, X, y)
         if not run.quick:
-            # GD and momentum without decay: 215 / 300 exactly; the rest: the notebook's
-            # rounded ~94-95%, within one point
-            run.check(f"{name}: train accuracy (%)", acc, acc_ref, 1e-9 if acc_ref < 90 else 1.0)
+            # GD and momentum without decay: printed, 215 / 300; the rest: the summary table's
+            # rounded figures, within half a point
+            run.check(f"{name}: train accuracy (%)", acc, acc_ref, 1e-9 if acc_ref < 90 else 0.5)
         run.log(f"  {name}: train accuracy {acc:.2f}% after {epochs} epochs")
         decision_boundary(ax, lambda P, net=model: predict(net, as_inputs(P)), X_np, y,
                           f"{name} (lr0 {lr0}): {acc:.1f}%", xlim=(-1.5, 2.5), ylim=(-1.0, 1.5))
