@@ -205,8 +205,12 @@ def test_series_check_and_inf_values(tmp_path):
     assert not r.reproduced
     assert r.checks[0]["points"] == [[0, 1.0, 1.0], [10, 0.5, 0.5 + 1e-10]]
     assert "max |diff|" in r.summary() and "MISS" in r.summary()
-    loaded = Result.load(tmp_path / "fake.json")         # round trip through JSON, inf included
-    assert loaded.checks[2]["ours"] == math.inf
+    def strict(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    json.loads((tmp_path / "fake.json").read_text(), parse_constant=strict)   # no bare Infinity
+    loaded = Result.load(tmp_path / "fake.json")         # round trip, inf and NaN included
+    assert loaded.checks[2]["ours"] == math.inf and math.isnan(loaded.checks[3]["ours"])
     table = markdown([loaded])
     assert "curve: 2 published values (±1e-09)" in table and "✗" in table
     with pytest.raises(KeyError, match="no value of ours at steps \\[5\\]"):

@@ -181,12 +181,14 @@ class Result:
     seconds: float = 0.0
 
     def save(self, path: Path) -> None:
-        text = json.dumps(asdict(self), indent=2, default=_jsonable)
+        """Strict JSON (RFC 8259): inf and NaN, which it has no spelling for, are written as
+        the strings "Infinity", "-Infinity", "NaN" and read back as floats by load()."""
+        text = json.dumps(_plain(asdict(self)), indent=2, allow_nan=False)
         _atomic_write(Path(path), lambda f: f.write(text.encode()))
 
     @classmethod
     def load(cls, path: Path) -> "Result":
-        return cls(**json.loads(Path(path).read_text()))
+        return cls(**_restore(json.loads(Path(path).read_text())))
 
     def summary(self) -> str:
         mark = "reproduced" if self.reproduced else "NOT reproduced"
@@ -195,14 +197,36 @@ class Result:
         return "\n".join(lines)
 
 
-def _jsonable(v):
+_NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def _plain(v):
+    """Python containers and numbers only, string keys, non-finite floats spelled out."""
     import numpy as np
 
-    if isinstance(v, np.generic):
-        return v.item()
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
     if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(f"not JSON serializable: {type(v).__name__}")
+        return _plain(v.tolist())
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    raise TypeError(f"lab: cannot save a {type(v).__name__} in a result file")
+
+
+def _restore(v):
+    if isinstance(v, dict):
+        return {k: _restore(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_restore(x) for x in v]
+    if isinstance(v, str) and v in _NONFINITE:
+        return _NONFINITE[v]
+    return v
 
 
 def _atomic_write(path: Path, write: Callable) -> None:
