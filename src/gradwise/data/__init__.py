@@ -1,14 +1,20 @@
 """The data pipeline: datasets, the DataLoader, splits, normalization and augmentation."""
 from .dataset import Dataset, Subset, TensorDataset, collate
-from .loader import DataLoader
+from .loader import DataLoader, random_mini_batches
 from .normalize import Normalize, Standardizer
 from .split import random_split, train_dev_test_split
 from .transforms import (
-    ColorShift, Compose, PCAColorAugmentation, RandomCrop, RandomHorizontalFlip, RandomRotation, rotate,
+    ColorShift,
+    Compose,
+    PCAColorAugmentation,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomRotation,
+    rotate,
 )
 
 __all__ = [
-    "Dataset", "Subset", "TensorDataset", "collate", "DataLoader", "Normalize", "Standardizer",
-    "random_split", "train_dev_test_split", "Compose", "RandomHorizontalFlip", "RandomCrop",
+    "Dataset", "Subset", "TensorDataset", "collate", "DataLoader", "random_mini_batches",
+    "Normalize", "Standardizer", "random_split", "train_dev_test_split", "Compose", "RandomHorizontalFlip", "RandomCrop",
     "RandomRotation", "rotate", "ColorShift", "PCAColorAugmentation",
 ]

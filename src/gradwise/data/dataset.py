@@ -55,7 +55,11 @@ class Subset(Dataset):
 
     def __init__(self, dataset: Dataset, indices):
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64)
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+            bad = self.indices[(self.indices < -n) | (self.indices >= n)][0]
+            raise IndexError(f"Subset: index {bad} out of range for a dataset of {n} examples")
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -6,7 +6,7 @@ datasets a batch is one fancy index per array, never a per-example Python loop.
 
 With num_workers > 0, background threads prepare the next batches (indexing and the
 transform, e.g. augmentation) while the model trains on the current one; NumPy releases the
-GIL in its array work, so the two overlap. Each batch gets its own random generator, spawned
+GIL in its array work, so the two overlap. Each batch gets its own random generator, seeded
 in order from the loader's, so the augmentation is the same whatever the thread timing.
 """
 from __future__ import annotations
@@ -19,15 +19,28 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from .dataset import Dataset, TensorDataset, collate
+from .transforms import takes_rng
 
 
 class DataLoader:
     """Iterate over (X, y) batches of Tensors.
 
     dataset: a Dataset, or a tuple (X, y) of arrays (wrapped in a TensorDataset).
+    batch_size: examples per mini-batch; the last batch of an epoch may be smaller
+        (drop_last=True drops it, so every batch is full).
+    shuffle: a fresh permutation every epoch (iterating again draws the next one).
     generator: an np.random.Generator or an int seed for the shuffling and the transform;
         None uses gradwise's global generator (gradwise.manual_seed).
-    transform: a function applied to the batch of inputs (first array) as transform(X, rng).
+    transform: applied to each batch of inputs (the first array), as transform(X, rng) with
+        a NumPy Generator for its random choices (every gradwise augmentation takes one), or
+        as transform(X) for a function of one argument. Unlike PyTorch, where a transform
+        belongs to the dataset and sees one example, it sees the whole batch (vectorized).
+    num_workers: background threads that prepare the next batches (index + transform) while
+        the current one trains; 0 prepares each batch on demand in the calling thread.
+    prefetch: batches prepared ahead per worker (PyTorch's prefetch_factor).
+
+    Arrays come out as Tensors with the dataset's dtypes (no cast: store float32 inputs
+    for a float32 network).
     """
 
     def __init__(self, dataset, batch_size: int = 32, shuffle: bool = False,
@@ -45,9 +58,19 @@ class DataLoader:
             raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
-        self.transform, self.num_workers, self.prefetch = transform, num_workers, max(1, prefetch)
-        if isinstance(generator, (int, np.integer)):
+        if not isinstance(num_workers, (int, np.integer)):
+            raise TypeError(f"DataLoader: num_workers must be an integer, got {num_workers!r}")
+        if not isinstance(prefetch, (int, np.integer)) or prefetch < 1:
+            raise ValueError(f"DataLoader: prefetch must be a positive integer, got {prefetch!r}")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"DataLoader: transform must be callable, got {type(transform).__name__}")
+        self.transform, self.num_workers, self.prefetch = transform, int(num_workers), int(prefetch)
+        self._transform_takes_rng = transform is not None and takes_rng(transform)
+        if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
             generator = np.random.default_rng(int(generator))
+        elif generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(f"DataLoader: generator must be None, an int seed or an "
+                            f"np.random.Generator, got {type(generator).__name__}")
         self.generator = generator
 
     def __len__(self) -> int:
@@ -64,6 +87,18 @@ class DataLoader:
         stop = n - n % self.batch_size if self.drop_last else n
         return [order[i:i + self.batch_size] for i in range(0, stop, self.batch_size)]
 
+    def _batch_generators(self, n: int) -> list:
+        """One generator per batch, seeded in order by draws from the loader's generator.
+
+        The augmentation then does not depend on which thread runs which batch, and since
+        the seeds are draws (not SeedSequence.spawn), the loader's generator state alone,
+        e.g. restored from a checkpoint, fixes the next epoch's augmentation.
+        """
+        if self.transform is None or not self._transform_takes_rng:
+            return [None] * n
+        seeds = self._rng().integers(0, 2**63 - 1, size=n)
+        return [np.random.default_rng(int(s)) for s in seeds]
+
     def _fetch(self, indices: np.ndarray):
         getitems = getattr(self.dataset, "__getitems__", None)
         return getitems(indices) if getitems is not None else collate([self.dataset[int(i)] for i in indices])
@@ -71,19 +106,19 @@ class DataLoader:
     def _make_batch(self, indices, rng) -> tuple:
         arrays = list(self._fetch(indices))
         if self.transform is not None:
-            arrays[0] = self.transform(arrays[0], rng)
+            arrays[0] = self.transform(arrays[0], rng) if self._transform_takes_rng else self.transform(arrays[0])
         return tuple(Tensor(np.ascontiguousarray(a)) for a in arrays)
 
     def __iter__(self):
         batches = self.batch_indices()
-        # one generator per batch, spawned in order: reproducible under any thread timing
-        rngs = (self._rng().spawn(len(batches)) if self.transform is not None
-                else [None] * len(batches))
+        rngs = self._batch_generators(len(batches))
         if self.num_workers == 0:
             for idx, rng in zip(batches, rngs):
                 yield self._make_batch(idx, rng)
             return
-        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="gradwise-loader") as pool:
+        # keep num_workers * prefetch batches in flight; hand them out in order
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="gradwise-loader")
+        try:
             window = deque()
             jobs = iter(zip(batches, rngs))
             for idx, rng in jobs:
@@ -96,3 +131,30 @@ class DataLoader:
                 yield done
             while window:
                 yield window.popleft().result()
+        finally:
+            # a loop left early (break, an exception) must not wait for batches nobody wants
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def random_mini_batches(X, Y, mini_batch_size: int = 64, seed: int = 0) -> list[tuple]:
+    """The course's mini-batches in its column layout: X (n_x, m), Y (n_y, m) -> a list of
+    (X_batch, Y_batch), exactly as course 2's ``random_mini_batches`` makes them.
+
+    The course shuffles the columns with ``np.random.seed(seed); np.random.permutation(m)``,
+    then cuts floor(m / mini_batch_size) full batches and one last batch of the remaining
+    m % mini_batch_size columns (if any). This draws the same permutation from its own
+    ``RandomState(seed)``, leaving NumPy's global state alone. For batch-first training use
+    :class:`DataLoader`, which partitions the same way.
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise ValueError(f"random_mini_batches: expected X (n_x, m) and Y (n_y, m) with the same "
+                         f"m (one example per column), got X {X.shape} and Y {Y.shape}")
+    if not isinstance(mini_batch_size, (int, np.integer)) or mini_batch_size <= 0:
+        raise ValueError(f"random_mini_batches: mini_batch_size must be a positive integer, "
+                         f"got {mini_batch_size!r}")
+    m = X.shape[1]
+    permutation = np.random.RandomState(seed).permutation(m)
+    shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation]
+    return [(shuffled_X[:, k:k + mini_batch_size], shuffled_Y[:, k:k + mini_batch_size])
+            for k in range(0, m, mini_batch_size)]
