@@ -19,17 +19,17 @@ public mirror: the error says where to put them.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import threading
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "FILES", "FileSpec", "DatasetIntegrityError", "cache_dir", "search_roots", "fetch",
-    "verify", "sha256_of",
+    "missing", "verify", "sha256_of",
 ]
 
 ENV_VAR = "GRADWISE_DATA"
@@ -205,6 +205,12 @@ def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
     return dest
 
 
+def missing(rels, data_dir=None) -> list[str]:
+    """Those of the files ``rels`` that are in none of the :func:`search_roots`."""
+    roots = search_roots(data_dir)
+    return [rel for rel in rels if not any((root / rel).is_file() for root in roots)]
+
+
 def fetch(rel: str, data_dir=None, download: bool = True) -> Path:
     """The verified local path of ``rel`` (e.g. ``"mnist/t10k-labels-idx1-ubyte.gz"``).
 
@@ -229,7 +235,8 @@ def fetch(rel: str, data_dir=None, download: bool = True) -> Path:
             url = base + name
             try:
                 return _download(url, target, rel)
-            except (urllib.error.URLError, OSError, DatasetIntegrityError) as e:
+            except (OSError, http.client.HTTPException, DatasetIntegrityError) as e:
+                # URLError and timeouts are OSErrors; a dropped connection is an HTTPException
                 failures.append(f"{url}: {e}")
 
     searched = "\n".join(f"    {r / rel}" for r in roots)

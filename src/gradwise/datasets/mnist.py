@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-from ._store import fetch
+from ._store import fetch, missing
 
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "MNIST_CLASSES",
            "FASHION_MNIST_CLASSES"]
@@ -112,7 +112,14 @@ def _convert(images, labels, normalize, flatten, one_hot_label):
 def _load(dataset, normalize, flatten, one_hot_label, data_dir, download):
     out = []
     for split in ("train", "test"):
-        images, labels = _load_split(dataset, split, data_dir, download)
+        try:
+            images, labels = _load_split(dataset, split, data_dir, download)
+        except FileNotFoundError as e:
+            # name every file the loader needs that is absent, not only the first one
+            needed = [f"{dataset}/{name}" for names in _FILES.values() for name in names]
+            absent = missing(needed, data_dir)
+            raise FileNotFoundError(f"load_{dataset.replace('-', '_')}: {e}\n  files of "
+                                    f"{dataset} not found anywhere: {', '.join(absent)}") from None
         out.append(_convert(images, labels, normalize, flatten, one_hot_label))
     return tuple(out)
 
