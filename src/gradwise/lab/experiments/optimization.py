@@ -9,7 +9,8 @@ initialization (np.random.seed(3)), mini-batches of 64 reshuffled every epoch, 5
   from lr0 0.1 (0.01 for Adam): gradient descent and momentum rise to ~94-95% too.
 
 Exactness: the notebook seeds its weights with np.random.seed(3), and its mini-batches with
-np.random.seed(10 + epoch + 1): permutation(m), then slices of 64 (the last has 44). It
+np.random.seed(10 + epoch + 1): permutation(m), then slices of 64 (the last has 44), which
+gradwise.data.random_mini_batches reproduces in the notebook's column layout. It
 averages the summed per-example costs over the epoch. Its decay is computed after each
 epoch from that epoch's index (schedule_lr_decay(lr0, i)), so epoch i + 1 trains with
 lr0 / (1 + floor(i / 1000)): the schedule runs one epoch behind a PyTorch-style scheduler,
@@ -25,10 +26,9 @@ make_moons(300, noise=.2) after np.random.seed(3) (gradwise.datasets.make_moons,
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ... import functional as F
 from ... import optim
+from ...data import random_mini_batches
 from ...datasets import make_moons
 from ..core import experiment
 from ..course import accuracy, as_inputs, as_targets, course_cost, course_mlp, predict
@@ -57,32 +57,27 @@ def make_optimizer(kind: str, params, lr: float):
     return optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8)
 
 
-def course_minibatches(m: int, batch_size: int, seed: int) -> list:
-    """random_mini_batches: np.random.seed(seed), one permutation of the m examples, cut into
-    slices of batch_size (the last one smaller). Returns the index arrays."""
-    perm = np.random.RandomState(seed).permutation(m)
-    return [perm[k:k + batch_size] for k in range(0, m, batch_size)]
-
-
 def train(kind, lr0, decay, X_np, y, epochs, run, desc):
     """The notebook's model(): epochs of shuffled mini-batches; the cost every 100 epochs."""
     model = course_mlp(LAYERS, hidden="relu", init="he", seed=3)
     opt = make_optimizer(kind, model.parameters(), lr0)
     sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=1.0, time_interval=1000) if decay else None
-    m, Y = len(y), as_targets(y)
+    m = len(y)
+    X_course, Y_course = X_np.T, as_targets(y).T      # the notebook's (n_x, m) layout, for its batches
     costs, seed = {}, 10
     for epoch in run.progress(range(epochs), desc=desc):
         seed += 1
         record = epoch % 100 == 0
         total = 0.0
-        for idx in course_minibatches(m, BATCH, seed):
-            Z = model(as_inputs(X_np[idx]))
-            loss = F.binary_cross_entropy_with_logits(Z, Y[idx])   # mean over the mini-batch
+        for Xb, Yb in random_mini_batches(X_course, Y_course, BATCH, seed):
+            Xb, Yb = as_inputs(Xb.T), Yb.T                         # back to batch first
+            Z = model(Xb)
+            loss = F.binary_cross_entropy_with_logits(Z, Yb)       # mean over the mini-batch
             opt.zero_grad()
             loss.backward()
             opt.step()
             if record:
-                total += course_cost(Z, Y[idx], reduction="sum")
+                total += course_cost(Z, Yb, reduction="sum")
         if record:
             costs[epoch] = total / m
         if sched is not None and epoch >= 1:   # one epoch behind: see the module docstring
