@@ -3,13 +3,21 @@
 Notation as in the course: input X (m, C, H, W), filters W (F, C, f, f), bias b (F,),
 output Z (m, F, H_out, W_out) with H_out = floor((H + 2p - d(f - 1) - 1) / s) + 1.
 
-Forward: the f x f windows of X are a strided *view* (no copy) of shape
-(m, C, f, f, H_out, W_out); one copy turns it into the column matrix
-col (m, C f f, H_out W_out) and one batched GEMM gives Z = W_2d @ col, already NCHW.
+Convolution
+    Forward: the f x f windows of X are a strided *view* (no copy) of shape
+    (m, C, f, f, H_out, W_out); one copy turns it into the column matrix
+    col (m, C f f, H_out W_out) and one batched GEMM gives Z = W_2d @ col, already NCHW.
+    Backward: dW = sum over the batch of dZ @ col^T      (the same columns, reused)
+              dcol = W_2d^T @ dZ, then col2im: for each of the f x f kernel offsets, add the
+              slice of dcol into X's gradient at that offset (strided slices, no np.add.at).
+              This step works batch-last, (C, H, W, m): see col2im.
 
-Backward:  dW = sum over the batch of dZ @ col^T          (the same columns, reused)
-           dcol = W_2d^T @ dZ, then col2im: for each of the f x f kernel offsets, add the
-           slice of dcol into X's gradient at that offset (strided slices, no np.add.at).
+Pooling works on the same kernel offsets: for each (p, q) of the f x f window, the strided
+slice X[:, :, p::s, q::s] holds that corner of every window at once, so a pooling layer is
+f f cheap passes over slices (a running max, a running sum) instead of a reduction over
+small inner axes, which NumPy does slowly. When the windows tile the input (stride = kernel,
+the usual 2 x 2 / 2 pooling), every input pixel lies in exactly one window and the backward
+writes each slice of the gradient once, without zero-filling or adding.
 """
 from __future__ import annotations
 
@@ -38,21 +46,16 @@ def windows(Xp: np.ndarray, f: tuple, s: tuple, d: tuple, out_hw: tuple) -> np.n
 
 
 def pad_images(X: np.ndarray, pad: tuple, value=0.0) -> np.ndarray:
-    """Pad H by (top, bottom) and W by (left, right): the course's zero_pad."""
+    """Pad H by (top, bottom) and W by (left, right): the course's zero_pad.
+    (One allocation and one copy of X; np.pad is several times slower on small images.)"""
     (t, b), (l, r) = pad
     if not (t or b or l or r):
         return X
-    return np.pad(X, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
-
-
-def col2im(dcol6: np.ndarray, shape_p: tuple, f: tuple, s: tuple, d: tuple) -> np.ndarray:
-    """Sum window gradients (m, C, fh, fw, H_out, W_out) back into the padded input's shape."""
-    dXp = np.zeros(shape_p, dtype=dcol6.dtype)
-    Ho, Wo = dcol6.shape[4:]
-    for p in range(f[0]):
-        for q in range(f[1]):
-            dXp[:, :, _offset(p * d[0], s[0], Ho), _offset(q * d[1], s[1], Wo)] += dcol6[:, :, p, q]
-    return dXp
+    m, C, H, W = X.shape
+    shape = (m, C, H + t + b, W + l + r)
+    Xp = np.zeros(shape, X.dtype) if value == 0 else np.full(shape, value, X.dtype)
+    Xp[:, :, t:t + H, l:l + W] = X
+    return Xp
 
 
 def unpad(dXp: np.ndarray, pad: tuple) -> np.ndarray:
@@ -61,83 +64,193 @@ def unpad(dXp: np.ndarray, pad: tuple) -> np.ndarray:
     return dXp[:, :, t:H - b, l:W - r]
 
 
+def _offset(start: int, stride: int, n: int) -> slice:
+    """The input rows (or columns) that kernel offset `start` touches for n outputs."""
+    return slice(start, start + stride * (n - 1) + 1, stride)
+
+
+def col2im(dcol: np.ndarray, shape_p: tuple, s: tuple, d: tuple) -> np.ndarray:
+    """Sum the window gradients dcol (C, fh, fw, H_out, W_out, m) back into an input gradient
+    of the padded shape, kept batch-last: (C, H_p, W_p, m). One strided add per kernel
+    offset; with the batch as the innermost axis each add runs over W_out m contiguous
+    numbers (NCHW would give runs of W_out, and NumPy pays per run)."""
+    C, fh, fw, Ho, Wo, m = dcol.shape
+    dXt = np.zeros((C, shape_p[2], shape_p[3], m), dtype=dcol.dtype)
+    for p in range(fh):
+        for q in range(fw):
+            dXt[:, _offset(p * d[0], s[0], Ho), _offset(q * d[1], s[1], Wo)] += dcol[:, p, q]
+    return dXt
+
+
 class Conv2d(Function):
+    """Z = W * X + b as one batched GEMM on the im2col columns.
+
+    The bias rides in the GEMM, as the course folds b into W with an input x0 = 1: the
+    columns get a row of ones and W_2d a column b, so that Z = [W_2d | b] @ [col; 1] needs no
+    separate pass over Z, and in backward the same GEMM that gives dW gives db = dZ @ 1.
+    """
+
+    fresh_grads = True  # dX, dW, db are new arrays
+
     def __init__(self, stride=(1, 1), pad=((0, 0), (0, 0)), dilation=(1, 1)):
         self.s, self.pad, self.d = stride, pad, dilation
 
     def forward(self, X, W, b=None):
         F_, C, fh, fw = W.shape
-        self.f = (fh, fw)
+        self.f, K = (fh, fw), C * fh * fw
         Xp = pad_images(X, self.pad)
         self.shape_p = Xp.shape
         Ho = out_size(Xp.shape[2], fh, self.s[0], 0, self.d[0])
         Wo = out_size(Xp.shape[3], fw, self.s[1], 0, self.d[1])
         m = X.shape[0]
         # im2col: one copy of the windows view, laid out for one batched GEMM
-        self.col = windows(Xp, self.f, self.s, self.d, (Ho, Wo)).reshape(m, C * fh * fw, Ho * Wo)
-        self.W2 = W.reshape(F_, -1)
-        Z = np.matmul(self.W2, self.col)               # (m, F, Ho Wo)
+        self.col = col = np.empty((m, K + (b is not None), Ho * Wo), dtype=X.dtype)
+        np.copyto(_as_strided(col, (m, C, fh, fw, Ho, Wo), col.strides[:1] + _split(col, C, fh, fw, Wo)),
+                  windows(Xp, self.f, self.s, self.d, (Ho, Wo)))
+        self.W2 = W.reshape(F_, K)
         if b is not None:
-            Z += b[:, None]
+            col[:, K] = 1
+            W2b = np.concatenate([self.W2, b[:, None]], axis=1)      # [W_2d | b]
+        Z = np.matmul(self.W2 if b is None else W2b, col)           # (m, F, Ho Wo)
         return Z.reshape(m, F_, Ho, Wo)
 
     def backward(self, dZ):
         m, F_, Ho, Wo = dZ.shape
+        K = self.W2.shape[1]
         dZ = dZ.reshape(m, F_, Ho * Wo)
         dX = dW = db = None
-        if self.needs_grad[1]:
-            # dW = sum over examples i of dZ_i col_i^T (batched GEMMs, then the sum)
-            dW = np.matmul(dZ, self.col.transpose(0, 2, 1)).sum(axis=0).reshape(F_, -1, *self.f)
-        if len(self.needs_grad) == 3 and self.needs_grad[2]:
-            db = dZ.sum(axis=(0, 2))
+        if self.needs_grad[1] or (len(self.needs_grad) == 3 and self.needs_grad[2]):
+            # [dW | db] = sum over examples i of dZ_i [col_i; 1]^T (batched GEMMs, then the sum)
+            dWb = np.matmul(dZ, self.col.transpose(0, 2, 1)).sum(axis=0)
+            dW = dWb[:, :K].reshape(F_, -1, *self.f)
+            db = dWb[:, K] if len(self.needs_grad) == 3 else None
         if self.needs_grad[0]:
-            dcol = np.matmul(self.W2.T, dZ)            # (m, C f f, Ho Wo)
-            C = self.shape_p[1]
-            dcol6 = dcol.reshape(m, C, self.f[0], self.f[1], Ho, Wo)
-            dX = unpad(col2im(dcol6, self.shape_p, self.f, self.s, self.d), self.pad)
+            # dcol = W_2d^T dZ as one GEMM over the batch-last dZ (F, Ho Wo m), then col2im
+            dZt = dZ.reshape(m, F_, Ho, Wo).transpose(1, 2, 3, 0).reshape(F_, -1)
+            dcol = (self.W2.T @ dZt).reshape(self.shape_p[1], *self.f, Ho, Wo, m)
+            dXt = col2im(dcol, self.shape_p, self.s, self.d)
+            (t, b), (l, r) = self.pad
+            Hp, Wp = self.shape_p[2:]
+            dX = np.ascontiguousarray(dXt[:, t:Hp - b, l:Wp - r].transpose(3, 0, 1, 2))
         return (dX, dW, db) if len(self.needs_grad) == 3 else (dX, dW)
+
+
+def _split(col: np.ndarray, C: int, fh: int, fw: int, Wo: int) -> tuple:
+    """Strides that view the rows of col (m, K, Ho Wo) as (C, fh, fw) and its columns as
+    (Ho, Wo), leaving out any extra row (the bias row of ones) after the first C fh fw."""
+    _, row, item = col.strides
+    return (fh * fw * row, fw * row, row, Wo * item, item)
+
+
+# ---- pooling -----------------------------------------------------------------------------
+# Max and mean over an f x f window are separable: pool along the rows (W) first, giving
+# Y (m, C, H_p, W_out), then along the columns (H), giving Z (m, C, H_out, W_out). Each stage
+# is f passes over strided slices of one axis. Along W, when the windows tile the rows
+# (stride = kernel), the slice A[..., k::f] is one long run of stride f that NumPy walks in a
+# single loop, so the stage on the full-size input is the cheap one. The backward runs the
+# stages in reverse, and where the windows tile, it writes each slice of the gradient once,
+# without zero-filling or adding.
+
+def _slices(axis: int, f: int, s: int, n_out: int) -> list:
+    """For k = 0..f-1, the index (along `axis`, 2 for H or 3 for W) of element k of every
+    window: A[index] has n_out entries along that axis."""
+    index = [slice(None)] * 4
+    out = []
+    for k in range(f):
+        index[axis] = _offset(k, s, n_out)
+        out.append(tuple(index))
+    return out
+
+
+def _tiled(n: int, f: int, s: int, n_out: int) -> bool:
+    """The windows cover the axis exactly once: each input pixel is in one window."""
+    return s == f and n == f * n_out
+
+
+def _reduce_along(ufunc, A, axis, f, s, n_out):
+    """ufunc (np.maximum or np.add) folded over the f slices: the max or sum of each window."""
+    slices = _slices(axis, f, s, n_out)
+    if f == 1:
+        return A[slices[0]].copy()
+    R = ufunc(A[slices[0]], A[slices[1]])
+    for index in slices[2:]:
+        ufunc(R, A[index], out=R)
+    return R
+
+
+def _max_grad(A, M, dM, axis, f, s):
+    """The gradient for A of M = max of A over windows along axis: each window's dM goes to
+    its first element equal to the max (ties: the first wins, as PyTorch)."""
+    n, n_out = A.shape[axis], M.shape[axis]
+    tiled = _tiled(n, f, s, n_out)
+    dA = np.empty(A.shape, dM.dtype) if tiled else np.zeros(A.shape, dM.dtype)
+    free = np.ones(M.shape, dtype=bool)    # no earlier element of the window was its max
+    hit = np.empty(M.shape, dtype=bool)
+    for k, index in enumerate(_slices(axis, f, s, n_out)):
+        if k < f - 1:
+            np.equal(A[index], M, out=hit)
+            hit &= free
+            free &= ~hit
+        else:                              # the max is in the window: if not before, here
+            hit = free
+        if tiled:
+            np.multiply(dM, hit, out=dA[index])
+        else:
+            dA[index] += dM * hit
+    return dA
+
+
+def _spread(dS, shape, axis, f, s):
+    """The gradient for A of S = sum of A over windows along axis: dS to every element."""
+    n_out = dS.shape[axis]
+    if _tiled(shape[axis], f, s, n_out):
+        dA = np.empty(shape, dS.dtype)
+        for index in _slices(axis, f, s, n_out):
+            dA[index] = dS
+    else:
+        dA = np.zeros(shape, dS.dtype)
+        for index in _slices(axis, f, s, n_out):
+            dA[index] += dS
+    return dA
 
 
 class MaxPool2d(Function):
     """Max over each window; the gradient goes to the window's arg-max (the first on ties,
-    as PyTorch)."""
+    in row-major order, as PyTorch).
+
+    Forward: Y = max along W of each window row, Z = max along H of Y.
+    Backward: dZ goes to the first row of the window whose Y equals Z, then within that
+    row to the first pixel that equals Y: the first maximum in row-major order.
+    """
+
+    fresh_grads = True
 
     def __init__(self, kernel=(2, 2), stride=(2, 2), pad=((0, 0), (0, 0))):
         self.f, self.s, self.pad = kernel, stride, pad
 
-    def _slices(self, Ho, Wo):
-        """For each kernel offset (p, q), the strided slice of the input it reads."""
-        for p, q in np.ndindex(*self.f):
-            yield (slice(None), slice(None), _offset(p, self.s[0], Ho), _offset(q, self.s[1], Wo))
-
     def forward(self, X):
-        self.Xp = pad_images(X, self.pad, value=-np.inf) if X.dtype.kind == "f" else pad_images(X, self.pad)
-        Ho = out_size(self.Xp.shape[2], self.f[0], self.s[0], 0)
-        Wo = out_size(self.Xp.shape[3], self.f[1], self.s[1], 0)
-        # a running max over the f x f offsets: f*f cheap passes over strided slices
-        slices = self._slices(Ho, Wo)
-        self.Z = self.Xp[next(slices)].copy()
-        for sl in slices:
-            np.maximum(self.Z, self.Xp[sl], out=self.Z)
+        value = -np.inf if X.dtype.kind == "f" else np.iinfo(X.dtype).min
+        self.Xp = Xp = pad_images(X, self.pad, value)
+        Ho = out_size(Xp.shape[2], self.f[0], self.s[0], 0)
+        Wo = out_size(Xp.shape[3], self.f[1], self.s[1], 0)
+        self.Y = _reduce_along(np.maximum, Xp, 3, self.f[1], self.s[1], Wo)
+        self.Z = _reduce_along(np.maximum, self.Y, 2, self.f[0], self.s[0], Ho)
         return self.Z
 
     def backward(self, dZ):
-        dXp = np.zeros(self.Xp.shape, dtype=dZ.dtype)
-        taken = np.zeros(dZ.shape, dtype=bool)   # windows whose max already got the gradient
-        for sl in self._slices(*dZ.shape[2:]):
-            hit = (self.Xp[sl] == self.Z) & ~taken
-            taken |= hit
-            dXp[sl] += dZ * hit
+        dY = _max_grad(self.Y, self.Z, dZ, 2, self.f[0], self.s[0])
+        dXp = _max_grad(self.Xp, self.Y, dY, 3, self.f[1], self.s[1])
         return unpad(dXp, self.pad)
 
 
-def _offset(start: int, stride: int, n: int) -> slice:
-    """The input rows (or columns) that kernel offset `start` touches for n outputs."""
-    return slice(start, start + stride * (n - 1) + 1, stride)
-
-
 class AvgPool2d(Function):
-    """Mean over each window (padding counts as zeros, as PyTorch's count_include_pad)."""
+    """Mean over each window (padding counts as zeros, as PyTorch's count_include_pad).
+
+    Forward: Z = (sum along H of the sums along W of each window) / (f f).
+    Backward: every pixel of a window gets dZ / (f f) (summed where windows overlap).
+    """
+
+    fresh_grads = True
 
     def __init__(self, kernel=(2, 2), stride=(2, 2), pad=((0, 0), (0, 0))):
         self.f, self.s, self.pad = kernel, stride, pad
@@ -147,10 +260,14 @@ class AvgPool2d(Function):
         self.shape_p = Xp.shape
         Ho = out_size(Xp.shape[2], self.f[0], self.s[0], 0)
         Wo = out_size(Xp.shape[3], self.f[1], self.s[1], 0)
-        return windows(Xp, self.f, self.s, (1, 1), (Ho, Wo)).mean(axis=(2, 3))
+        Y = _reduce_along(np.add, Xp, 3, self.f[1], self.s[1], Wo)
+        Z = _reduce_along(np.add, Y, 2, self.f[0], self.s[0], Ho)
+        Z *= Z.dtype.type(1.0 / (self.f[0] * self.f[1]))
+        self.shape_y = Y.shape
+        return Z
 
     def backward(self, dZ):
-        m, C, Ho, Wo = dZ.shape
-        share = dZ / dZ.dtype.type(self.f[0] * self.f[1])
-        dcol6 = np.broadcast_to(share[:, :, None, None], (m, C, *self.f, Ho, Wo))
-        return unpad(col2im(dcol6, self.shape_p, self.f, self.s, (1, 1)), self.pad)
+        share = dZ * dZ.dtype.type(1.0 / (self.f[0] * self.f[1]))
+        dY = _spread(share, self.shape_y, 2, self.f[0], self.s[0])
+        dXp = _spread(dY, self.shape_p, 3, self.f[1], self.s[1])
+        return unpad(dXp, self.pad)
