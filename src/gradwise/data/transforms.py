@@ -136,29 +136,31 @@ def rotate(X: np.ndarray, theta, fill: float = 0.0) -> np.ndarray:
     as scipy.ndimage.rotate(img, degrees, reshape=False, order=1, mode="grid-constant").
     """
     X = _check_images("rotate", X)
-    N, _, H, W = X.shape
+    N, C, H, W = X.shape
+    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
     theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (N,))
     cy, cx = (H - 1) / 2, (W - 1) / 2
     yy, xx = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
     cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
     # inverse map: where in the source does each output pixel come from
-    src_x = cos * xx - sin * yy + cx   # (N, H, W)
-    src_y = sin * xx + cos * yy + cy
+    src_x = (cos * xx - sin * yy + cx).reshape(N, 1, H * W)
+    src_y = (sin * xx + cos * yy + cy).reshape(N, 1, H * W)
     x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
-    fx, fy = (src_x - x0)[:, None], (src_y - y0)[:, None]
-    padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
-    n = np.arange(N)[:, None, None]
+    fx, fy = (src_x - x0).astype(dtype), (src_y - y0).astype(dtype)
+    # a one-pixel border of `fill` serves the corners that fall just outside the image;
+    # each image is gathered as a flat row of (H+2)(W+2) pixels per channel
+    padded = np.pad(X.astype(dtype, copy=False), ((0, 0), (0, 0), (1, 1), (1, 1)),
+                    constant_values=fill).reshape(N, C, -1)
 
-    def at(yi, xi):  # gather with a one-pixel border of `fill` for out-of-range corners
-        yi = np.clip(yi + 1, 0, H + 1)
-        xi = np.clip(xi + 1, 0, W + 1)
-        return padded[n, :, yi, xi].transpose(0, 3, 1, 2)  # (N, C, H, W)
+    def at(yi, xi):  # (N, C, H*W): the source pixel (yi, xi) for every output pixel
+        flat = np.clip(yi + 1, 0, H + 1) * (W + 2) + np.clip(xi + 1, 0, W + 1)
+        return np.take_along_axis(padded, flat, axis=2)
 
     out = ((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
            + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1)))
     outside = (src_x < -1) | (src_x > W) | (src_y < -1) | (src_y > H)
-    out[np.broadcast_to(outside[:, None], out.shape)] = fill
-    return out.astype(X.dtype if X.dtype.kind == "f" else np.float32, copy=False)
+    out = np.where(outside, np.asarray(fill, dtype=dtype), out)
+    return out.reshape(N, C, H, W).astype(dtype, copy=False)
 
 
 class ColorShift:
