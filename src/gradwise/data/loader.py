@@ -49,29 +49,27 @@ class DataLoader:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         if not isinstance(dataset, Dataset) and not hasattr(dataset, "__getitem__"):
-            raise TypeError(f"DataLoader: expected a Dataset or (X, y) arrays, got {type(dataset).__name__}")
+            raise TypeError(f"DataLoader: expected a Dataset or (X, y) arrays, "
+                            f"got {type(dataset).__name__}")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
         if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
-        self.dataset, self.batch_size = dataset, int(batch_size)
-        self.shuffle, self.drop_last = shuffle, drop_last
-        if not isinstance(num_workers, (int, np.integer)):
-            raise TypeError(f"DataLoader: num_workers must be an integer, got {num_workers!r}")
+        if not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got {num_workers!r}")
         if not isinstance(prefetch, (int, np.integer)) or prefetch < 1:
             raise ValueError(f"DataLoader: prefetch must be a positive integer, got {prefetch!r}")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform must be callable, got {type(transform).__name__}")
-        self.transform, self.num_workers, self.prefetch = transform, int(num_workers), int(prefetch)
-        self._transform_takes_rng = transform is not None and takes_rng(transform)
         if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
             generator = np.random.default_rng(int(generator))
         elif generator is not None and not isinstance(generator, np.random.Generator):
             raise TypeError(f"DataLoader: generator must be None, an int seed or an "
                             f"np.random.Generator, got {type(generator).__name__}")
-        self.generator = generator
+        self.dataset, self.batch_size = dataset, int(batch_size)
+        self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
+        self.transform, self.num_workers, self.prefetch = transform, int(num_workers), int(prefetch)
+        self._transform_takes_rng = transform is not None and takes_rng(transform)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -101,12 +99,16 @@ class DataLoader:
 
     def _fetch(self, indices: np.ndarray):
         getitems = getattr(self.dataset, "__getitems__", None)
-        return getitems(indices) if getitems is not None else collate([self.dataset[int(i)] for i in indices])
+        if getitems is not None:                  # in memory: one fancy index per array
+            return getitems(indices)
+        return collate([self.dataset[int(i)] for i in indices])
 
     def _make_batch(self, indices, rng) -> tuple:
         arrays = list(self._fetch(indices))
-        if self.transform is not None:
-            arrays[0] = self.transform(arrays[0], rng) if self._transform_takes_rng else self.transform(arrays[0])
+        if self._transform_takes_rng:
+            arrays[0] = self.transform(arrays[0], rng)
+        elif self.transform is not None:
+            arrays[0] = self.transform(arrays[0])
         return tuple(Tensor(np.ascontiguousarray(a)) for a in arrays)
 
     def __iter__(self):

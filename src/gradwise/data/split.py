@@ -72,7 +72,8 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify: bool = False, s
         raise ValueError(f"train_dev_test_split: X has {len(X)} examples but y has {len(y)}")
     ratios = np.asarray(ratios, dtype=float)
     if len(ratios) != 3 or (ratios < 0).any() or abs(ratios.sum() - 1) > 1e-6:
-        raise ValueError(f"train_dev_test_split: ratios must be 3 non-negative numbers summing to 1, got {tuple(ratios.tolist())}")
+        raise ValueError(f"train_dev_test_split: ratios must be 3 non-negative numbers summing to 1, "
+                         f"got {tuple(ratios.tolist())}")
     if len(X) == 0:
         raise ValueError("train_dev_test_split: no examples to split")
     rng = _generator(seed, "train_dev_test_split", "seed")
