@@ -16,10 +16,12 @@ from .callbacks import (
 )
 from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
+from .monitor import HealthMonitor, HealthWarning
 from .loop import Trainer, evaluate, fit, get_lr, predict, set_lr
 
 __all__ = [
     "fit", "evaluate", "predict", "History", "Trainer", "callbacks", "metrics",
     "save_checkpoint", "load_checkpoint", "get_lr", "set_lr", "Callback", "ProgressBar",
     "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger",
+    "HealthMonitor", "HealthWarning",
 ]

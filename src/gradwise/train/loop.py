@@ -32,6 +32,7 @@ from ..tensor import Tensor
 from . import metrics as M
 from .callbacks import ProgressBar, _overrides
 from .history import History
+from .monitor import HealthMonitor
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
 _ALIASES = {"acc": "accuracy", "f1_score": "f1"}
@@ -240,7 +241,7 @@ class Trainer:
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         batch_size: int = 32, shuffle: bool = True, callbacks=None, metrics=("accuracy",),
         scheduler=None, verbose: int = 1, seed: int | None = None,
-        initial_epoch: int = 0) -> History:
+        initial_epoch: int = 0, monitor=False) -> History:
     """Train `model` for epochs initial_epoch .. epochs-1; return the History.
 
     loss_fn(out, y) -> scalar Tensor (mean over the batch), e.g. F.cross_entropy.
@@ -256,6 +257,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     seed: if given, gradwise.manual_seed(seed) first (shuffling, dropout). Leave it None when
         resuming from a checkpoint: load_checkpoint restores the generator instead.
     initial_epoch: the epoch to start at (Keras' meaning), e.g. what load_checkpoint returned.
+    monitor: True (or a HealthMonitor to configure it) watches the training's health per layer:
+        gradient norms, update/weight ratios, activations, saturated and dead units, with
+        warnings in plain words; the record is history.monitor (see gradwise.train.monitor).
 
     A NaN or infinite training loss raises FloatingPointError naming the epoch and batch,
     before any update with it; with a TerminateOnNaN callback training stops instead.
@@ -276,6 +280,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     cbs = list(callbacks or [])
     if verbose and not any(isinstance(c, ProgressBar) for c in cbs):
         cbs.insert(0, ProgressBar(verbose))
+    if monitor:
+        history.monitor = monitor if isinstance(monitor, HealthMonitor) else HealthMonitor()
+        cbs.append(history.monitor)
     cbs.append(history)
     t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
     t.check_labels = _label_check([(train, "fit: train_data"), (val, "fit: val_data")])
@@ -284,10 +291,12 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
 
     try:
         return _run(t, cbs, train, val, names, fns, initial_epoch, epochs)
-    finally:  # on an error too: no progress bar left half drawn
+    finally:  # on an error too: no progress bar left half drawn, no monitor hook left behind
         for c in cbs:
             if isinstance(c, ProgressBar):
                 c.close()
+            elif isinstance(c, HealthMonitor):
+                c.detach()
 
 
 def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> History:
