@@ -138,3 +138,88 @@ def test_batchnorm2d_statistics_are_per_channel_and_match_torch():
     np.testing.assert_allclose(bn.running_var.data, tbn.running_var.numpy(), rtol=1e-10)
     bn.eval(), tbn.eval()
     np.testing.assert_allclose(bn(x).data, tbn(tx).detach().numpy(), rtol=1e-10)
+
+
+def test_global_average_pooling_matches_torch_adaptive_avg_pool():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2, 5, 7, 6))
+    x, tx = gw.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    y, ty = F.global_avg_pool2d(x), tF.adaptive_avg_pool2d(tx, 1)
+    assert y.shape == (2, 5, 1, 1)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    dY = rng.normal(size=y.shape)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    assert nn.AdaptiveAvgPool2d(1)(x).shape == (2, 5, 1, 1)
+    with pytest.raises(ValueError, match="only output_size"):
+        nn.AdaptiveAvgPool2d((2, 2))
+
+
+@pytest.mark.parametrize("pad,torch_pad", [(1, (1, 1, 1, 1)), ((2, 0), (0, 0, 2, 2))])
+def test_zero_pad_matches_torch_pad(pad, torch_pad):
+    X = np.random.default_rng(4).normal(size=(2, 3, 4, 5))
+    x, tx = gw.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    y, ty = F.zero_pad(x, pad), tF.pad(tx, torch_pad)
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    dY = np.random.default_rng(5).normal(size=y.shape)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+    np.testing.assert_array_equal(nn.ZeroPad2d(pad)(x).data, y.data)
+
+
+@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 1), (3, 3, 0), ((2, 3), (2, 1), (1, 0))])
+def test_max_pool_after_relu_ties_and_float32_match_torch(k, s, p):
+    """After a ReLU whole windows are 0 (ties everywhere): the gradient goes to the first
+    zero of each window, as PyTorch. float32 on the sizes of a real network."""
+    rng = np.random.default_rng(6)
+    X = np.maximum(rng.normal(size=(8, 6, 24, 23)), 0).astype(np.float32)
+    x, tx = gw.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    y, ty = F.max_pool2d(x, k, s, p), tF.max_pool2d(tx, k, s, p)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    dY = rng.normal(size=y.shape).astype(np.float32)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    # overlapping windows add their shares in another order: equal up to float32 rounding
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 1), (5, 1, 2)])
+def test_avg_pool_float32_on_network_sizes_matches_torch(k, s, p):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(8, 6, 28, 27)).astype(np.float32)
+    x, tx = gw.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    y, ty = F.avg_pool2d(x, k, s, p), tF.avg_pool2d(tx, k, s, p)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    dY = rng.normal(size=y.shape).astype(np.float32)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation", [
+    ((16, 1, 28, 28), (30, 5, 5), 1, 0, 1),       # SimpleConvNet's layer
+    ((16, 6, 14, 14), (16, 5, 5), 1, 0, 1),       # LeNet-5's second layer
+    ((4, 8, 17, 17), (12, 3, 3), 2, 1, 1),
+    ((4, 8, 16, 16), (12, 3, 3), 1, "same", 2),
+])
+def test_conv2d_float32_on_network_sizes_matches_torch(x_shape, w_shape, stride, padding, dilation):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=x_shape).astype(np.float32)
+    W = (rng.normal(size=(w_shape[0], x_shape[1], *w_shape[1:])) * 0.1).astype(np.float32)
+    b = rng.normal(size=w_shape[0]).astype(np.float32)
+    x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    y = F.conv2d(x, w, bb, stride, padding, dilation)
+    ty = tF.conv2d(tx, tw, tb, stride, padding, dilation)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    dY = rng.normal(size=y.shape).astype(np.float32)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    for g, tg in ((x, tx), (w, tw), (bb, tb)):
+        assert g.grad.dtype == np.float32
+        np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-3, atol=1e-3)

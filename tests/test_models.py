@@ -480,3 +480,48 @@ def test_replace_head_in_zoo_models_keeps_the_layer_order():
         replace_head(net, "head", nn.Linear(64, 4))
     with pytest.raises(TypeError):
         replace_head(net, "fc", "not a layer")
+
+
+# ---- transfer learning on real MNIST: digits 0-4 -> 5-9 -----------------------------------------
+def _shared_datasets():
+    """$GRADWISE_DATA, else ../shared/datasets beside the checkout."""
+    import os
+    from pathlib import Path
+
+    env = os.environ.get("GRADWISE_DATA")
+    return Path(env.split(os.pathsep)[0]) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+DATA = _shared_datasets()
+
+
+@pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"the shared datasets folder is not at {DATA}")
+def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
+    """A quick run of gradwise.models.mnist.transfer_digits (~7 s of CPU): a LeNet-5 trained
+    on 3000 digits 0-4 for one epoch, then reused for 5-9 with 50 labelled examples."""
+    import contextlib
+
+    from gradwise.models.mnist import transfer_digits
+
+    try:  # tiny matrices: BLAS threads only spin-wait on a busy machine
+        from threadpoolctl import threadpool_limits
+        one_thread = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn (test extra)
+        one_thread = contextlib.nullcontext()
+    with one_thread:
+        out = transfer_digits(per_class=10, backbone_epochs=1, n_source=3000, head_epochs=50,
+                              data_dir=DATA, log=lambda msg: None)
+    assert out["labelled_examples"] == 50
+    assert out["source_test_accuracy_0_4"] > 0.9
+    for trained in ("softmax", "classifier"):
+        r = out[trained]
+        assert r["frozen_weights_unchanged"], trained
+        assert r["missing_keys"] == ["classifier.5.W", "classifier.5.b"] and r["unexpected_keys"] == []
+    # the new softmax alone learns: 84 x 5 weights and 5 biases; the rest is frozen
+    assert out["softmax"]["trainable_parameters"] == 84 * 5 + 5
+    assert out["softmax"]["frozen_parameters"] == out["total_parameters"] - 425
+    # only the two convolutions frozen: 6 (5 5 1 + 1) + 16 (5 5 6 + 1) parameters
+    assert out["classifier"]["frozen_parameters"] == 156 + 2416
+    assert out["softmax"]["test_accuracy_5_9"] > 0.45           # chance: 0.2
+    assert out["classifier"]["test_accuracy_5_9"] > 0.75
+    assert out["scratch_test_accuracy_5_9"] > 0.5

@@ -20,6 +20,8 @@ from ..autograd import Function
 
 
 class BatchNorm(Function):
+    fresh_grads = True  # dX, dgamma, dbeta are new arrays
+
     def __init__(self, eps=1e-5, mean=None, var=None):
         self.eps = eps
         self.fixed = mean is not None  # evaluation mode: use the given statistics
@@ -30,24 +32,29 @@ class BatchNorm(Function):
         shape = (1, -1) + (1,) * (X.ndim - 2)  # broadcasts per-channel values over X
         if self.fixed:
             mu, var = self.mean.reshape(shape), self.var.reshape(shape)
+            Xhat = X - mu
         else:
             mu = X.mean(axis=self.axes, keepdims=True)
-            var = ((X - mu) ** 2).mean(axis=self.axes, keepdims=True)
+            Xhat = X - mu                                   # centred, normalized in place below
+            var = np.square(Xhat).mean(axis=self.axes, keepdims=True)
             self.mean, self.var = mu.reshape(-1), var.reshape(-1)  # for the running averages
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(X.dtype, copy=False)
-        self.Xhat = (X - mu) * self.inv_std
+        Xhat *= self.inv_std
+        self.Xhat = Xhat
         self.gamma = gamma.reshape(shape)
-        return self.gamma * self.Xhat + beta.reshape(shape)
+        Y = Xhat * self.gamma
+        Y += beta.reshape(shape)
+        return Y
 
     def backward(self, dY):
         dbeta = dY.sum(axis=self.axes)
         dgamma = (dY * self.Xhat).sum(axis=self.axes)
-        if self.fixed:
-            dX = dY * (self.gamma * self.inv_std)
-        else:
+        k = self.gamma * self.inv_std                       # dY/dXhat, per channel
+        dX = dY * k
+        if not self.fixed:
+            # dX = k / m (m dY - dbeta - Xhat dgamma), in three passes over X
             m = dY.size // dbeta.size
             shape = self.gamma.shape
-            dX = (self.gamma * self.inv_std / m) * (
-                m * dY - dbeta.reshape(shape) - self.Xhat * dgamma.reshape(shape)
-            )
+            dX -= self.Xhat * (k * dgamma.reshape(shape) / m)
+            dX -= k * dbeta.reshape(shape) / m
         return dX, dgamma, dbeta
