@@ -7,6 +7,7 @@
     gradwise demo                             a small MLP on generated spirals
     gradwise search [SPACE.json] [--dataset moons] [--trials 20] [--rounds 1] [--out DIR]
     gradwise train CONFIG.json [--monitor | --babysit] [--out DIR]
+    gradwise detect --train | --sample CANVAS.png | IMAGE [-o OUT.png]   digits found by a YOLO
 """
 from __future__ import annotations
 
@@ -200,6 +201,60 @@ def train(config, out, monitor, babysit, human_error, no_progress):
         run_train(config, out, monitor, babysit, human_error, verbose=0 if no_progress else 1,
                   echo=click.echo)
     except (ValueError, TypeError, KeyError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+DEFAULT_DETECTOR = "runs/detect/digits.npz"
+
+
+@main.command()
+@click.argument("image", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--out", default=None, type=click.Path(dir_okay=False),
+              help="The PNG to draw the boxes on (default: IMAGE's name + '-boxes.png').")
+@click.option("--weights", default=DEFAULT_DETECTOR, show_default=True, type=click.Path(dir_okay=False),
+              help="The detector to use, or to write with --train.")
+@click.option("--score", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Keep boxes whose score pc * p(class) is at least this.")
+@click.option("--iou", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Non-max suppression: drop a box that overlaps a better one of its class by more.")
+@click.option("--max-boxes", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--train", "do_train", is_flag=True,
+              help="Train a detector on MNIST canvases, print its mAP@0.5 on held-out ones, save it.")
+@click.option("--epochs", default=12, show_default=True, type=click.IntRange(min=1), help="With --train.")
+@click.option("--n-train", default=6000, show_default=True, type=click.IntRange(min=1),
+              help="With --train: training canvases.")
+@click.option("--quick", is_flag=True, help="With --train: 1000 canvases, 3 epochs (a try-out; low mAP).")
+@click.option("--sample", default=None, type=click.Path(dir_okay=False),
+              help="Write a canvas of unseen MNIST digits to this PNG and print its true boxes.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train, quick, sample,
+           seed, no_progress):
+    """Find digits in IMAGE with a YOLO trained on MNIST canvases; draw the boxes on a PNG.
+
+    From scratch, in three commands:
+
+    \b
+        gradwise detect --train                   # a few minutes; prints mAP@0.5, saves --weights
+        gradwise detect --sample canvas.png       # a canvas of digits it never saw
+        gradwise detect canvas.png -o boxes.png   # the boxes it finds, drawn
+    """
+    from .vision.digits import detect_file, train_digit_detector, write_sample
+
+    if not (image or do_train or sample):
+        raise click.UsageError("give an IMAGE to detect on, --train or --sample PNG")
+    try:
+        if do_train:
+            Path(weights).parent.mkdir(parents=True, exist_ok=True)
+            size = dict(n_train=1000, n_test=200, epochs=3) if quick else dict(n_train=n_train, epochs=epochs)
+            train_digit_detector(weights, seed=seed, verbose=0 if no_progress else 1, echo=click.echo,
+                                 **size)
+        if sample:
+            write_sample(sample, seed=seed, echo=click.echo)
+        if image:
+            out = out or str(Path(image).with_name(Path(image).stem + "-boxes.png"))
+            detect_file(image, out, weights, score, iou, max_boxes, echo=click.echo)
+    except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from None
 
 

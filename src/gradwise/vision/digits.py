@@ -19,10 +19,12 @@ from ..optim.lr_scheduler import CosineAnnealingLR
 from ..train import fit
 from .anchors import kmeans_anchors
 from .metrics import mean_average_precision
+from .draw import draw_detections, prepare_image, save_png
 from .synth import DetectionSet, make_mnist_detection
-from .yolo import YOLO, save_detector
+from .yolo import YOLO, load_detector, save_detector
 
-__all__ = ["train_digit_detector", "evaluate_detector", "box_shapes"]
+__all__ = ["train_digit_detector", "evaluate_detector", "box_shapes", "write_sample",
+           "detect_file"]
 
 
 def box_shapes(data: DetectionSet) -> np.ndarray:
@@ -82,3 +84,37 @@ def train_digit_detector(path=None, n_train: int = 6000, n_test: int = 1000, epo
                       n_train=n_train, seed=seed)
         echo(f"saved the detector to {path}")
     return model, report
+
+
+def write_sample(path, seed: int = 0, canvas_size: int = 64, data_dir=None, echo=print):
+    """A canvas of unseen MNIST digits (the test split) saved as a PNG, something to run the
+    detector on; prints its true boxes. Returns (boxes, labels)."""
+    data = make_mnist_detection(1, canvas_size=canvas_size, split="test", seed=seed,
+                                data_dir=data_dir)
+    save_png(data.images[0, 0], path)
+    echo(f"wrote {path}: a {canvas_size}x{canvas_size} canvas of MNIST test digits (seed {seed}); "
+         f"true boxes (x1, y1, x2, y2):")
+    for box, label in zip(data.boxes[0], data.labels[0]):
+        echo(f"  {data.classes[label]}  {tuple(int(v) for v in box)}")
+    return data.boxes[0], data.labels[0]
+
+
+def detect_file(image, out, weights, score_threshold: float = 0.5, iou_threshold: float = 0.5,
+                max_boxes: int = 10, echo=print):
+    """Run a saved detector on an image file and draw what it finds on a PNG `out`.
+    Returns the Detections, boxes in the original image's pixels."""
+    from pathlib import Path
+
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"no detector at '{weights}': train one with `gradwise detect --train` "
+                                f"(or pass --weights FILE)")
+    model = load_detector(weights)
+    X, frame = prepare_image(image, model.image_size, model.in_channels)
+    found = model.detect(X, score_threshold, iou_threshold, max_boxes)[0]
+    found.boxes = frame.to_image(found.boxes).astype(np.float32)
+    draw_detections(frame.original, found.boxes, found.scores, found.labels, model.class_names, out)
+    note = " (inverted: dark ink on light background)" if frame.inverted else ""
+    echo(f"{len(found)} object(s) found in {image}{note}; drawn on {out}")
+    for box, s, c in zip(found.boxes, found.scores, found.labels):
+        echo(f"  {model.class_names[c]}  score {s:.2f}  box ({', '.join(f'{v:.1f}' for v in box)})")
+    return found
