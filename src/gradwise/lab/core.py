@@ -29,6 +29,11 @@ class Check:
     A series check (kind 'series') compares a whole published curve, such as the costs a
     notebook printed every 1000 iterations: `ours` is then the largest |ours - published|
     over the points, `reference` 0, and `points` holds [step, ours, published] triples.
+
+    A bound check (kind 'bound') holds a claim that is an inequality, as most of the book's
+    figures make ("std 0.01 keeps activations near 0.5", "the gap narrows"): ok when
+    low <= ours <= high, a missing side unbounded; `reference` is then the bound (the
+    midpoint of a two-sided one) and `tol` half the width (0 for one side).
     """
 
     name: str
@@ -38,12 +43,27 @@ class Check:
     ok: bool
     kind: str = "value"
     points: list = field(default_factory=list)
+    low: float | None = None
+    high: float | None = None
+
+    def expected(self) -> str:
+        """The published side of the comparison, in words."""
+        if self.kind == "series":
+            return f"{len(self.points)} published values (tol {_fmt(self.tol)})"
+        if self.kind == "bound":
+            if self.high is None:
+                return f">= {_fmt(self.low)}"
+            if self.low is None:
+                return f"<= {_fmt(self.high)}"
+            return f"in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        return f"{_fmt(self.reference)} (±{_fmt(self.tol)})"
 
     def describe(self) -> str:
         if self.kind == "series":
-            return (f"{self.name}: max |diff| {_fmt(self.ours)} over {len(self.points)} "
-                    f"published values (tol {_fmt(self.tol)})")
-        return f"{self.name}: {_fmt(self.ours)} vs {_fmt(self.reference)} (±{_fmt(self.tol)})"
+            return f"{self.name}: max |diff| {_fmt(self.ours)} over {self.expected()}"
+        if self.kind == "bound":
+            return f"{self.name}: {_fmt(self.ours)}, expected {self.expected()}"
+        return f"{self.name}: {_fmt(self.ours)} vs {self.expected()}"
 
 
 def _fmt(v) -> str:
@@ -109,6 +129,25 @@ class Run:
         ours, reference = float(ours), float(reference)
         same_inf = math.isinf(ours) and ours == reference
         c = Check(name, ours, reference, float(tol), bool(same_inf or abs(ours - reference) <= tol))
+        self.checks.append(c)
+        return c
+
+    def check_bound(self, name: str, ours, low=None, high=None) -> Check:
+        """Check low <= ours <= high (give one side or both): a claim such as "the loss
+        stays above 2.29" or "at least half the activations sit at 0 or 1". NaN fails."""
+        if low is None and high is None:
+            raise ValueError(f"{self.experiment.name}: {name}: check_bound needs low, high or both")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"{self.experiment.name}: {name}: low {low} > high {high}")
+        ours = float(ours)
+        low = None if low is None else float(low)
+        high = None if high is None else float(high)
+        ok = not math.isnan(ours) and (low is None or ours >= low) and (high is None or ours <= high)
+        if low is not None and high is not None:
+            reference, tol = (low + high) / 2, (high - low) / 2
+        else:
+            reference, tol = (low if high is None else high), 0.0
+        c = Check(name, ours, reference, tol, bool(ok), "bound", [], low, high)
         self.checks.append(c)
         return c
 

@@ -60,3 +60,29 @@ def cost_curve(ax, costs: dict, label: str = "", title: str = "", xlabel: str = 
         ax.set_title(title, fontsize=9)
     if label:
         ax.legend(fontsize=8)
+
+
+def moving_average(values, window: int = 21) -> np.ndarray:
+    """A centred moving average of `window` points, over fewer at the two ends."""
+    v = np.asarray(values, dtype=np.float64)
+    half = window // 2
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    idx = np.arange(len(v))
+    lo, hi = np.clip(idx - half, 0, len(v)), np.clip(idx + half + 1, 0, len(v))
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def loss_curves(ax, losses: dict, title: str = "", ylim=None, window: int = 21,
+                markers: str = "osDx^v") -> None:
+    """Plot {name: per-iteration losses}, each smoothed by a moving average of `window`
+    iterations (raw mini-batch losses are too noisy to compare), as the book plots them."""
+    for (name, values), marker in zip(losses.items(), markers * len(losses)):
+        ax.plot(np.arange(1, len(values) + 1), moving_average(values, window), marker=marker,
+                markevery=max(1, len(values) // 10), ms=4, lw=1.2, label=name)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)

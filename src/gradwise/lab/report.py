@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .core import REGISTRY, Result, _fmt
+from .core import REGISTRY, Check, Result, _fmt
 
 
 def collect(out: Path) -> list[Result]:
@@ -17,22 +17,39 @@ def collect(out: Path) -> list[Result]:
 
 
 def _cells(check: dict) -> tuple[str, str]:
-    """(reference, ours) for one check: a value with its tolerance, or a published curve."""
+    """(reference, ours) for one check: a value with its tolerance, a published curve, or
+    a bound."""
     tol = f" (±{_fmt(check['tol'])})" if check["tol"] else ""
-    if check.get("kind") == "series":
+    kind = check.get("kind")
+    if kind == "series":
         ref = f"{check['name']}: {len(check['points'])} published values{tol}"
         ours = f"max diff {_fmt(check['ours'])}"
+    elif kind == "bound":
+        ref = f"{check['name']}: {Check(**check).expected()}"
+        ours = _fmt(check["ours"])
     else:
         ref = f"{check['name']}: {_fmt(check['reference'])}{tol}"
         ours = _fmt(check["ours"])
     return ref, ours + ("" if check["ok"] else " ✗")
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def rerun(r: Result) -> str:
+    """The command that produced a result, and how long it took here."""
+    return f"`gradwise lab run {r.name}{' --quick' if r.quick else ''}` ({_duration(r.seconds)})"
+
+
 def markdown(results: list[Result], plots_prefix: str = "") -> str:
     """One row per experiment: what it reproduces and from where, each published number
-    with its tolerance, ours, whether all held, and links to the plots."""
-    lines = ["| experiment | reference | gradwise | reproduced | plots |",
-             "| --- | --- | --- | --- | --- |"]
+    with its tolerance, ours, whether all held, links to the plots, and the command that
+    reruns it (with the time it took)."""
+    lines = ["| experiment | reference | gradwise | reproduced | plots | how to rerun |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for r in results:
         cells = [_cells(c) for c in r.checks]
         refs = "<br>".join(ref for ref, _ in cells)
@@ -43,5 +60,5 @@ def markdown(results: list[Result], plots_prefix: str = "") -> str:
         if r.quick:
             mark += " (quick run)"
         experiment = f"**{r.title}**<br>`{r.name}`, {r.source}"
-        lines.append(f"| {experiment} | {refs} | {ours} | {mark} | {plots} |")
+        lines.append(f"| {experiment} | {refs} | {ours} | {mark} | {plots} | {rerun(r)} |")
     return "\n".join(lines)
