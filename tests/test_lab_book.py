@@ -1,0 +1,287 @@
+"""The book's MNIST experiments ("Deep Learning from Scratch", ch. 5-7) in the lab: each
+--quick form runs on real MNIST and holds its key claims, and the pieces they are built
+from (the book's MultiLayerNet, its weight scales, its dropout and weight decay, the
+side-by-side training loops, bound checks, the report's rerun column) behave as documented.
+
+MNIST is looked up in $GRADWISE_DATA, else in ../shared/datasets next to the repository;
+without it the quick runs are skipped, saying which file is missing. Each quick run trains
+real networks for 3 to 15 s (on 2 cores); together they add about 1.5 minutes.
+"""
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise import functional as F
+from gradwise import nn, optim
+from gradwise.lab import REGISTRY, Result, markdown
+from gradwise.lab.book import (BOOK_BN_EPS, BookDropout, batches, decay_weights_only,
+                               multi_layer_net, train_epochs, train_side_by_side, weight_scale)
+from gradwise.lab.core import Experiment
+from gradwise.lab.report import rerun
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+BOOK = [n for n, e in REGISTRY.items() if e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]
+
+
+def value(reference, tol):
+    return ("value", reference, tol)
+
+
+def bound(low=None, high=None):
+    return ("bound", low, high)
+
+
+# experiment -> {check name: what the quick run must show}; each experiment's docstring says
+# why the tolerance or bound is what the book's figure or text supports
+QUICK_CHECKS = {
+    "two_layer_net": {
+        "gradient check b1: relative difference, backprop vs numerical": value(0.0, 1e-7),
+        "gradient check W2: relative difference, backprop vs numerical": value(0.0, 1e-7),
+        "test accuracy after 3,000 iterations (within 3 points of ~0.97)": value(0.97, 0.03),
+        "train - test accuracy gap (the curves stay together)": value(0.0, 0.02)},
+    "optimizer_comparison": {
+        "SGD is the slowest: rank of its final loss (last 100 iterations) (1 = lowest)": value(4, 0),
+        "SGD is the slowest: rank of its mean loss over the run (1 = lowest)": value(4, 0),
+        "lowest final loss is AdaGrad's or Adam's: min(AdaGrad, Adam) - min(SGD, Momentum)": bound(high=0.0)},
+    "weight_init": {
+        "std=0.01: final loss (does not learn: ln 10 = 2.3026)": value(math.log(10), 0.01),
+        "He learns fastest: final loss He - Xavier": bound(high=0.0),
+        "ReLU, He: activation RMS factor per layer (He et al.: 1)": value(1.0, 0.05),
+        "ReLU, Xavier: activation RMS factor per layer (He et al.: 0.7071)": value(math.sqrt(0.5), 0.0354),
+        "sigmoid, std 1: share of layer-5 activations within 0.05 of 0 or 1": bound(low=0.5),
+        "sigmoid, std 0.01: largest |a - 0.5| in layer 5": bound(high=0.1)},
+    "batch_norm": {
+        "share of the 4 scales where batch norm is ahead (mean accuracy over 20 epochs)": bound(low=0.75),
+        "share of scales where the plain net is stuck (final accuracy < 0.2)": bound(low=0.5),
+        "share of scales where the net with batch norm is stuck (final accuracy < 0.2)": bound(high=0.125)},
+    "overfitting": {
+        "no regularization: final training accuracy": value(1.0, 0.01),
+        "no regularization: train - test accuracy gap": bound(low=0.15),
+        "weight decay 0.1: gap minus the unregularized gap": bound(high=-0.03),
+        "dropout 0.2 (the book's): gap minus the unregularized gap": bound(high=-0.03)},
+    "hyperparameter_search": {
+        "share of the best 3 trials with lr in [1e-3, 1e-2]": bound(low=1.0)},
+    "simple_convnet": {"test accuracy after 1 epoch on 10,000 digits (it learns)": bound(low=0.85)},
+    "lenet5": {"test accuracy after 1 epoch on 10,000 digits (it learns)": bound(low=0.85)},
+}
+
+
+@pytest.fixture
+def data_env(monkeypatch):
+    if not os.environ.get("GRADWISE_DATA") and SHARED.is_dir():
+        monkeypatch.setenv("GRADWISE_DATA", str(SHARED))
+
+
+def _holds(ours, expectation) -> bool:
+    kind, a, b = expectation
+    if kind == "value":
+        return ours == a or abs(ours - a) <= b
+    return (a is None or ours >= a) and (b is None or ours <= b)
+
+
+# each quick run trains real networks on MNIST: 3-15 s apiece
+@pytest.mark.parametrize("name", BOOK)
+def test_quick_run_reproduces(name, tmp_path, data_env):
+    exp = REGISTRY[name]
+    if exp.missing_data():
+        pytest.skip(f"{name} needs {exp.missing_data()} (set GRADWISE_DATA)")
+    result = exp.run(tmp_path, quick=True, progress=False)
+    failed = [c for c in result.checks if not c["ok"]]
+    assert result.checks and not failed, f"{name}: not reproduced: {failed}"
+    by_name = {c["name"]: c for c in result.checks}
+    for check, expectation in QUICK_CHECKS[name].items():
+        assert check in by_name, f"{name}: no check named {check!r}; it has {list(by_name)}"
+        assert _holds(by_name[check]["ours"], expectation), (check, by_name[check]["ours"], expectation)
+    saved = json.loads((tmp_path / f"{name}.json").read_text())
+    assert saved["reproduced"] is True and saved["quick"] is True
+    assert saved["plots"], f"{name} wrote no plot"
+    for plot in saved["plots"]:
+        assert (tmp_path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_book_experiment_has_explicit_quick_assertions():
+    assert set(QUICK_CHECKS) == set(BOOK)
+    assert {"two_layer_net", "optimizer_comparison", "weight_init", "batch_norm", "overfitting",
+            "hyperparameter_search", "simple_convnet", "lenet5"} <= set(BOOK)
+    for name in BOOK:
+        exp = REGISTRY[name]
+        assert exp.quick_note and "mnist/train-images-idx3-ubyte.gz" in exp.needs
+        assert "Deep Learning from Scratch" in exp.source or "LeCun" in exp.source
+
+
+# ---- the book's networks --------------------------------------------------------------------
+def test_weight_scale_names_the_books_choices():
+    assert weight_scale("relu", 100) == weight_scale("he", 100) == math.sqrt(2 / 100)
+    assert weight_scale("sigmoid", 784) == weight_scale("Xavier", 784) == math.sqrt(1 / 784)
+    assert weight_scale(0.01, 100) == 0.01
+    with pytest.raises(ValueError, match="'relu'/'he', 'sigmoid'/'xavier' or a number"):
+        weight_scale("glorot", 100)
+    with pytest.raises(ValueError, match="must be positive"):
+        weight_scale(0.0, 100)
+
+
+def test_multi_layer_net_is_the_books_layout_and_draws():
+    gw.manual_seed(0)
+    net = multi_layer_net([100, 100], weight_init_std="relu", batch_norm=True, dropout=0.2)
+    kinds = [type(m).__name__ for m in net]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "BookDropout"] * 2 + ["Linear"]
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(784, 100), (100, 100), (100, 10)]
+    assert all(m.eps == BOOK_BN_EPS for m in net if isinstance(m, nn.BatchNorm1d))
+    for m in linears:   # W = sqrt(2 / n_prev) * randn, the last layer too; biases zero
+        assert m.W.data.std() == pytest.approx(math.sqrt(2 / m.in_features), rel=0.1)
+        assert not m.b.data.any()
+    plain = multi_layer_net([50], weight_init_std=0.01, activation="sigmoid", dropout=0.5,
+                            dropout_form="inverted")
+    assert [type(m).__name__ for m in plain] == ["Linear", "Sigmoid", "Dropout", "Linear"]
+    assert plain[0].W.data.std() == pytest.approx(0.01, rel=0.05)
+    assert plain(gw.zeros(3, 784)).shape == (3, 10)
+    with pytest.raises(ValueError, match="dropout_form must be 'book' or 'inverted'"):
+        multi_layer_net([10], dropout=0.1, dropout_form="scaled")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        multi_layer_net([10], activation="gelu")
+
+
+def test_book_dropout_passes_units_unscaled_and_scales_at_test_time():
+    gw.manual_seed(0)
+    drop = BookDropout(0.2)
+    A = gw.tensor(np.full((200, 50), 3.0), requires_grad=True)
+    out = drop(A)
+    kept = out.data != 0
+    assert np.all(out.data[kept] == 3.0)                    # no 1 / (1 - p) in training
+    assert abs(1 - kept.mean() - 0.2) < 0.02                 # about p of the units dropped
+    out.sum().backward()
+    np.testing.assert_array_equal(A.grad, kept.astype(A.grad.dtype))   # the mask passes dA
+    drop.eval()
+    np.testing.assert_allclose(drop(A).data, 3.0 * 0.8)      # every unit times 1 - p
+    # the same expected activation in training as at test time
+    drop.train()
+    assert drop(gw.ones(4000, 100)).data.mean() == pytest.approx(0.8, abs=0.01)
+    with pytest.raises(ValueError, match="p must be in \\[0, 1\\)"):
+        BookDropout(1.0)
+
+
+def test_weight_decay_groups_are_the_books_penalty_on_weights_only():
+    """SGD with decay_weights_only(model, lambd) steps as plain SGD on
+    loss + 0.5 lambd sum ||W||^2 over the weight matrices (biases and gamma/beta free)."""
+    gw.set_default_dtype(np.float64)
+    try:
+        gw.manual_seed(1)
+        a = multi_layer_net([6], weight_init_std=0.5, batch_norm=True, input_size=5, output_size=3)
+        b = multi_layer_net([6], weight_init_std=0.5, batch_norm=True, input_size=5, output_size=3)
+        b.load_state_dict(a.state_dict())
+        X, y = gw.randn(8, 5), np.array([0, 1, 2, 0, 1, 2, 0, 1])
+        groups = decay_weights_only(a, 0.1)
+        assert [len(g["params"]) for g in groups] == [2, 4]    # W1, W2 | b1, gamma, beta, b2
+        opt_a = optim.SGD(groups, lr=0.5)
+        loss = F.cross_entropy(a(X), y)
+        opt_a.zero_grad()
+        loss.backward()
+        opt_a.step()
+        opt_b = optim.SGD(b.parameters(), lr=0.5)
+        weights = [p for p in b.parameters() if p.ndim >= 2]
+        penalised = F.cross_entropy(b(X), y) + 0.5 * 0.1 * sum((W * W).sum() for W in weights)
+        opt_b.zero_grad()
+        penalised.backward()
+        opt_b.step()
+        for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+            np.testing.assert_allclose(va, vb, rtol=0, atol=1e-12, err_msg=k)
+    finally:
+        gw.set_default_dtype(np.float32)
+
+
+def test_batches_cycle_through_shuffled_epochs():
+    X = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    gw.manual_seed(0)
+    got = [yb.data.tolist() for _, yb in batches(X, y, 4, 7)]
+    assert len(got) == 7 and all(len(b) == 4 for b in got)
+    # two full batches per epoch (the last partial one dropped): no example twice in an epoch
+    for epoch in range(3):
+        seen = got[2 * epoch] + got[2 * epoch + 1]
+        assert len(set(seen)) == 8
+    assert list(batches(X, y, 4, 0)) == []
+
+
+def test_networks_trained_side_by_side_see_the_same_batches():
+    gw.manual_seed(3)
+    X = gw.rand(64, 784).data
+    y = np.arange(64) % 10
+    nets = {}
+    for name in ("a", "b"):
+        gw.manual_seed(7)
+        m = multi_layer_net([20], weight_init_std="he")
+        nets[name] = (m, optim.SGD(m.parameters(), lr=0.1))
+    losses = train_side_by_side(nets, X, y, 16, 12, lambda it, total=None, desc=None: it)
+    assert len(losses["a"]) == 12 and losses["a"] == losses["b"]
+    assert np.mean(losses["a"][-4:]) < np.mean(losses["a"][:4])   # it learns
+    curves = train_epochs(nets, X, y, 3, 16, {"train": (X, y)}, lambda it, desc=None: it)
+    assert curves["a"] == curves["b"] and len(curves["a"]["train"]) == 3
+    assert all(0.0 <= acc <= 1.0 for acc in curves["a"]["train"])
+
+
+def test_two_layer_gradient_check_agrees_with_central_differences():
+    from gradwise.lab.experiments.book_two_layer import gradient_check
+
+    gw.manual_seed(0)
+    net = multi_layer_net([4], weight_init_std=0.3, input_size=6, output_size=3)
+    diffs = gradient_check(net, np.random.default_rng(0).random((3, 6)), np.array([0, 2, 1]))
+    assert set(diffs) == {"W1", "b1", "W2", "b2"}
+    assert all(rel < 1e-7 and mean_abs < 1e-8 for rel, mean_abs in diffs.values())
+
+
+def test_relu_activation_scale_follows_he_et_al():
+    from gradwise.lab.experiments.book_weight_init import activations, rms_factor
+
+    # with W ~ N(0, s^2) over n = 100 inputs the RMS changes by sqrt(n s^2 / 2) per layer
+    assert rms_factor(activations("relu", "he")) == pytest.approx(1.0, abs=0.05)
+    assert rms_factor(activations("relu", 0.05)) == pytest.approx(math.sqrt(100 * 0.05 ** 2 / 2), rel=0.05)
+    sig = activations("sigmoid", 0.01)
+    assert len(sig) == 5 and np.abs(sig[-1] - 0.5).max() < 0.1
+
+
+# ---- bound checks and the report ---------------------------------------------------------
+def _fake(tmp_path, fn, name="fake"):
+    return Experiment(name, "a fake", "nowhere", fn).run(tmp_path, progress=False)
+
+
+def test_bound_checks_hold_inequalities(tmp_path):
+    def fn(run):
+        run.check_bound("at least", 0.6, low=0.5)
+        run.check_bound("at most", 0.2, high=0.1)
+        run.check_bound("between", 0.8, low=0.7, high=0.9)
+        run.check_bound("nan", math.nan, low=0.0)
+        run.check_bound("edge", 0.5, low=0.5, high=0.5)
+
+    r = _fake(tmp_path, fn)
+    ok = {c["name"]: c["ok"] for c in r.checks}
+    assert ok == {"at least": True, "at most": False, "between": True, "nan": False, "edge": True}
+    between = r.checks[2]
+    assert between["reference"] == pytest.approx(0.8) and between["tol"] == pytest.approx(0.1)
+    assert "at least: 0.6, expected >= 0.5" in r.summary()
+    assert "MISS at most: 0.2, expected <= 0.1" in r.summary()
+    loaded = Result.load(tmp_path / "fake.json")
+    assert loaded.checks[1]["high"] == 0.1 and loaded.checks[1]["low"] is None
+    table = markdown([loaded])
+    assert "at least: >= 0.5" in table and "between: in [0.7, 0.9]" in table and "0.2 ✗" in table
+    with pytest.raises(ValueError, match="needs low, high or both"):
+        _fake(tmp_path, lambda run: run.check_bound("none", 1.0))
+    with pytest.raises(ValueError, match="low 2.0 > high 1.0"):
+        _fake(tmp_path, lambda run: run.check_bound("crossed", 1.0, low=2.0, high=1.0))
+
+
+def test_report_says_how_to_rerun_each_experiment(tmp_path):
+    r = _fake(tmp_path, lambda run: run.check("one", 1.0, 1.0, 0.0), name="ewa")
+    r.seconds = 154.0
+    assert rerun(r) == "`gradwise lab run ewa` (2.6 min)"
+    r.quick, r.seconds = True, 3.2
+    assert rerun(r) == "`gradwise lab run ewa --quick` (3 s)"
+    table = markdown([r]).splitlines()
+    assert table[0] == "| experiment | reference | gradwise | reproduced | plots | how to rerun |"
+    assert table[2].endswith("| `gradwise lab run ewa --quick` (3 s) |")
+    assert table[2].count("|") == table[0].count("|")
