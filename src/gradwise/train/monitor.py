@@ -71,9 +71,14 @@ class HealthWarning:
 
 
 def _sq(x: np.ndarray) -> float:
-    """sum(x^2) in float64 (a float32 sum of an exploding layer would overflow first)."""
-    x = x.astype(np.float64, copy=False).ravel()
-    return float(np.dot(x, x))
+    """sum(x^2): one BLAS dot in the array's dtype, again in float64 if that overflowed (the
+    squares of an exploding float32 layer pass 3e38 long before its values do)."""
+    x = x.ravel()
+    s = float(np.dot(x, x))
+    if not math.isfinite(s) and x.dtype != np.float64:
+        x = x.astype(np.float64)
+        s = float(np.dot(x, x))
+    return s
 
 
 class _Layer:
@@ -91,16 +96,22 @@ class _Layer:
     def reset(self) -> None:
         self.n_grad = 0
         self.grad, self.update = 0.0, 0.0
-        self.n_out, self.sum, self.sumsq, self.n_sat = 0, 0.0, 0.0, 0
+        self.n_out, self.mean, self.m2, self.n_sat = 0, 0.0, 0.0, 0  # m2: sum of (A - mean)^2
         self.alive = None     # per unit: has it been > 0 for some example this epoch?
         self.shared = False   # one module called on inputs of different widths: no unit count
 
     # ---- what the forward hook sees --------------------------------------------------------
     def see_output(self, A: np.ndarray) -> None:
-        A64 = A.astype(np.float64, copy=False)
-        self.n_out += A.size
-        self.sum += float(A64.sum())
-        self.sumsq += float(np.einsum("i,i->", A64.ravel(), A64.ravel()))
+        # the batch's mean and centred sum of squares, merged into the epoch's (Chan et al.'s
+        # parallel variance: no E[A^2] - mean^2 cancellation, no float64 copy of A)
+        n = A.size
+        mean = float(A.sum(dtype=np.float64)) / n
+        m2 = _sq(A - A.dtype.type(mean)) if A.dtype.kind == "f" else _sq((A - mean).astype(np.float64))
+        total = self.n_out + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.n_out * n / total
+        self.n_out = total
         if self.slope is not None:
             self.n_sat += int(np.count_nonzero(self.slope(A) < SATURATION_SLOPE))
         if self.relu and A.ndim >= 2:
@@ -142,10 +153,9 @@ class _Layer:
             row["update_ratio"] = self.update / self.n_grad if self.n_grad else math.nan
             row["weight_norm"] = math.sqrt(sum(_sq(W.data) for W in self.weights))
         if self.n_out:
-            mean = self.sum / self.n_out
-            row["mean"] = mean
-            var = self.sumsq / self.n_out - mean * mean
-            row["std"] = math.sqrt(max(var, 0.0)) if math.isfinite(var) else math.inf
+            row["mean"] = self.mean
+            var = self.m2 / self.n_out
+            row["std"] = math.sqrt(var) if math.isfinite(var) else math.inf
         if self.slope is not None and self.n_out:
             row["saturated"] = self.n_sat / self.n_out
         if self.relu and self.alive is not None and not self.shared:
