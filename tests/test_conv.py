@@ -223,3 +223,20 @@ def test_conv2d_float32_on_network_sizes_matches_torch(x_shape, w_shape, stride,
     for g, tg in ((x, tx), (w, tw), (bb, tb)):
         assert g.grad.dtype == np.float32
         np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("chunk", [1, 60, 500])
+def test_conv2d_weight_gradient_summed_over_chunks_of_the_batch(monkeypatch, chunk):
+    """Wide layers sum dW over chunks of the batch (a small temporary): same result."""
+    from gradwise.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "_CHUNK", chunk)
+    rng = np.random.default_rng(9)
+    X, W, b = rng.normal(size=(5, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    dY = rng.normal(size=(5, 4, 6, 6))
+    F.conv2d(x, w, bb, padding=1).backward(dY)
+    tF.conv2d(tx, tw, tb, padding=1).backward(torch.tensor(dY))
+    for g, tg in ((x, tx), (w, tw), (bb, tb)):
+        np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-10)

@@ -69,19 +69,28 @@ class Conv2d(Module):
                 + ("" if self.b is not None else ", bias=False"))
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """kernel_size, stride (default: the kernel size, as PyTorch) and padding, ints or pairs."""
+
     def __init__(self, kernel_size=2, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+                + (f", padding={self.padding}" if self.padding else ""))
+
+
+class MaxPool2d(_Pool2d):
+    """Max over each window (padding with -inf); the gradient goes to the first maximum."""
+
     def forward(self, X):
         return F.max_pool2d(X, self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
 
+class AvgPool2d(_Pool2d):
+    """Mean over each window (padded zeros count, PyTorch's count_include_pad=True)."""
 
-class AvgPool2d(MaxPool2d):
     def forward(self, X):
         return F.avg_pool2d(X, self.kernel_size, self.stride, self.padding)
 

@@ -120,8 +120,8 @@ class Conv2d(Function):
         dZ = dZ.reshape(m, F_, Ho * Wo)
         dX = dW = db = None
         if self.needs_grad[1] or (len(self.needs_grad) == 3 and self.needs_grad[2]):
-            # [dW | db] = sum over examples i of dZ_i [col_i; 1]^T (batched GEMMs, then the sum)
-            dWb = np.matmul(dZ, self.col.transpose(0, 2, 1)).sum(axis=0)
+            # [dW | db] = sum over examples i of dZ_i [col_i; 1]^T
+            dWb = _sum_of_products(dZ, self.col)
             dW = dWb[:, :K].reshape(F_, -1, *self.f)
             db = dWb[:, K] if len(self.needs_grad) == 3 else None
         if self.needs_grad[0]:
@@ -133,6 +133,23 @@ class Conv2d(Function):
             Hp, Wp = self.shape_p[2:]
             dX = np.ascontiguousarray(dXt[:, t:Hp - b, l:Wp - r].transpose(3, 0, 1, 2))
         return (dX, dW, db) if len(self.needs_grad) == 3 else (dX, dW)
+
+
+_CHUNK = 1 << 20  # numbers in one batched-GEMM partial result of dW (4 MiB in float32)
+
+
+def _sum_of_products(dZ: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """sum over i of dZ[i] @ col[i]^T: batched GEMMs over chunks of the batch, each chunk's
+    (chunk, F, K) products summed at once; chunks keep that temporary small for wide layers
+    (VGG's 512 x 4608 filters: one example at a time), while small layers do the whole
+    batch in one call."""
+    m, F_, K = len(dZ), dZ.shape[1], col.shape[1]
+    step = max(1, _CHUNK // (F_ * K))
+    total = None
+    for i in range(0, m, step):
+        part = np.matmul(dZ[i:i + step], col[i:i + step].transpose(0, 2, 1)).sum(axis=0)
+        total = part if total is None else np.add(total, part, out=total)
+    return total
 
 
 def _split(col: np.ndarray, C: int, fh: int, fw: int, Wo: int) -> tuple:
