@@ -185,7 +185,7 @@ def test_assign_two_objects_in_one_cell_take_two_anchors_then_none():
     boxes = np.array([[0.01, 0.01, 0.11, 0.11],   # square, fits anchor 0 perfectly
                       [0.02, 0.02, 0.11, 0.12],   # square too, fits anchor 0 less well
                       [0.03, 0.03, 0.10, 0.10]])  # a third one: no free anchor left
-    i, j, b = assign_anchors(boxes, 4, anchors)
+    _, _, b = assign_anchors(boxes, 4, anchors)
     np.testing.assert_array_equal(b, [0, 1, -1])
 
 

@@ -11,10 +11,11 @@ from gradwise import nn
 from gradwise.check import gradcheck
 from gradwise.optim import Adam
 from gradwise.vision import (
-    YOLO, LandmarkHead, LocalizationHead, center_to_corners, convolutionalize, corners_to_center, iou,
-    landmark_loss, load_detector, localization_loss, make_mnist_detection, mean_average_precision,
-    paste_digits, save_detector, sliding_windows, window_stride, yolo_eval, yolo_filter_boxes,
-    yolo_head, yolo_loss, yolo_targets,
+    YOLO, LandmarkHead, LocalizationHead, center_to_corners, convolutionalize, corners_to_center,
+    iou, landmark_loss, load_detector, localization_loss, make_mnist_detection,
+    mean_average_precision, paste_digits, resize_digits, resize_matrix, save_detector,
+    sliding_windows, window_stride, yolo_eval, yolo_filter_boxes, yolo_head, yolo_loss,
+    yolo_targets,
 )
 
 
@@ -278,11 +279,23 @@ def test_convolutionalize_batch_norm_dropout_and_errors():
 
 
 # ---- the MNIST canvases --------------------------------------------------------------------------
+def test_resize_digits_is_bilinear():
+    R = resize_matrix(4, 8)                             # doubling: samples at 0.25 - 0.5 + k / 2
+    np.testing.assert_allclose(R[:3], [[1, 0, 0, 0], [0.75, 0.25, 0, 0], [0.25, 0.75, 0, 0]])
+    np.testing.assert_allclose(resize_matrix(28, 20).sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(resize_matrix(28, 28), np.eye(28))
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 8:20, 12:16] = 255
+    a, b = resize_digits(digits, np.array([56, 14]))
+    assert a.shape == (56, 56) and b.shape == (14, 14)
+    assert a[18:38, 26:30].min() == 1.0 and a[:15].max() == 0 and b[4:10, 6:8].min() == 1.0
+
+
 def test_paste_digits_boxes_hold_the_ink():
     rng = np.random.default_rng(0)
-    digits = np.zeros((3, 28, 28), np.uint8)
-    digits[:, 8:20, 12:16] = 255                        # a bar: its box is known after resizing
-    canvas, boxes, labels = paste_digits(digits, np.array([1, 2, 3]), rng, 64, (28, 28), 0.0)
+    bar = np.zeros((28, 28), np.float32)
+    bar[8:20, 12:16] = 1                                # a bar: its ink box is 4 wide, 12 high
+    canvas, boxes, labels = paste_digits([bar] * 3, np.array([1, 2, 3]), rng, 64, 0.0)
     assert canvas.shape == (64, 64) and boxes.shape == (3, 4)
     np.testing.assert_array_equal(boxes[:, 2] - boxes[:, 0], 4)    # width 4, height 12
     np.testing.assert_array_equal(boxes[:, 3] - boxes[:, 1], 12)
@@ -356,7 +369,7 @@ def test_localization_head_learns_one_digit():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
-    pc, box, _ = LocalizationHead.decode(model(gw.Tensor(X)))
+    pc, _, _ = LocalizationHead.decode(model(gw.Tensor(X)))
     assert (pc[:48] > 0.5).mean() > 0.9 and (pc[48:] < 0.5).mean() > 0.9
     assert box_iou() > max(0.25, 3 * before)
 
@@ -437,7 +450,7 @@ def test_recipe_trains_evaluates_and_saves(tmp_path):
     from gradwise.vision.digits import train_digit_detector
 
     lines = []
-    model, report = train_digit_detector(tmp_path / "d.npz", n_train=64, n_test=16, epochs=1,
+    _, report = train_digit_detector(tmp_path / "d.npz", n_train=64, n_test=16, epochs=1,
                                          channels=(8, 16, 16, 16), data_dir=DATA, verbose=0,
                                          echo=lines.append)
     assert 0.0 <= report["mAP"] <= 1.0 and len(report["ap"]) == 10 and len(report["history"]) == 1

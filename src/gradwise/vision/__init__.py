@@ -15,7 +15,7 @@ from .localization import (
 )
 from .metrics import average_precision, match_detections, mean_average_precision
 from .sliding import convolutionalize, sliding_windows, window_stride
-from .synth import DetectionSet, make_mnist_detection, paste_digits
+from .synth import DetectionSet, make_mnist_detection, paste_digits, resize_digits, resize_matrix
 from .yolo import (
     YOLO, Detections, load_detector, save_detector, yolo_eval, yolo_filter_boxes, yolo_head,
     yolo_loss,
@@ -30,6 +30,6 @@ __all__ = [
     "YOLO", "Detections", "yolo_loss", "yolo_head", "yolo_filter_boxes", "yolo_eval",
     "save_detector", "load_detector",
     "convolutionalize", "sliding_windows", "window_stride",
-    "DetectionSet", "make_mnist_detection", "paste_digits",
+    "DetectionSet", "make_mnist_detection", "paste_digits", "resize_digits", "resize_matrix",
     "average_precision", "match_detections", "mean_average_precision",
 ]

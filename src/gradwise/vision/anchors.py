@@ -119,7 +119,8 @@ def yolo_targets(boxes, labels, grid: int, anchors, num_classes: int) -> np.ndar
     if len(labels) != len(boxes):
         raise ValueError(f"yolo_targets: {len(boxes)} boxes but {len(labels)} labels")
     if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"yolo_targets: labels must be integers in [0, {num_classes}), got {labels.tolist()}")
+        raise ValueError(f"yolo_targets: labels must be integers in [0, {num_classes}), "
+                         f"got {labels.tolist()}")
     Y = np.zeros((grid, grid, len(a), 5 + num_classes), dtype=np.float32)
     i, j, b = assign_anchors(boxes, grid, a)
     ok = b >= 0

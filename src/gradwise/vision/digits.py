@@ -23,8 +23,8 @@ from .draw import draw_detections, prepare_image, save_png
 from .synth import DetectionSet, make_mnist_detection
 from .yolo import YOLO, load_detector, save_detector
 
-__all__ = ["train_digit_detector", "evaluate_detector", "box_shapes", "write_sample",
-           "detect_file"]
+__all__ = ["train_digit_detector", "evaluate_detector", "box_shapes", "FreshCanvases",
+           "write_sample", "detect_file"]
 
 
 def box_shapes(data: DetectionSet) -> np.ndarray:
@@ -43,35 +43,61 @@ def evaluate_detector(model: YOLO, data: DetectionSet, iou_threshold: float = 0.
                                   iou_threshold)
 
 
+class FreshCanvases:
+    """Mini-batches (X, Y) for fit that never repeat: each pass (epoch) draws n new canvases,
+    so the detector cannot memorize them (the generator is the dataset). Pass e is drawn
+    from the seed sequence (seed, e): the same seed gives the same run. len() is the number
+    of batches in one pass."""
+
+    def __init__(self, n: int, batch_size: int, grid: int, anchors, seed: int = 0, data_dir=None,
+                 **canvas):
+        self.n, self.batch_size, self.grid, self.anchors = n, batch_size, grid, anchors
+        self.seed, self.data_dir, self.canvas, self.epoch = seed, data_dir, canvas, 0
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        data = make_mnist_detection(self.n, seed=rng, data_dir=self.data_dir, **self.canvas)
+        Y = data.targets(self.grid, self.anchors)
+        for k in range(0, self.n, self.batch_size):
+            yield data.images[k:k + self.batch_size], Y[k:k + self.batch_size]
+
+
 def train_digit_detector(path=None, n_train: int = 6000, n_test: int = 1000, epochs: int = 12,
                          batch_size: int = 32, lr: float = 3e-3, anchors: int = 2,
-                         channels=(16, 32, 64, 128), canvas_size: int = 64, seed: int = 0,
-                         data_dir=None, verbose: int = 1, echo=print):
+                         channels=(16, 32, 64, 128), stem_stride: int = 2, canvas_size: int = 64,
+                         seed: int = 0, data_dir=None, verbose: int = 1, echo=print):
     """Train a YOLO on MNIST canvases and measure its mAP@0.5 on held-out ones.
 
-    Training canvases use MNIST's training digits (seed `seed`); the n_test held-out ones
-    use MNIST's test digits (seed `seed + 1`). Adam with a cosine-annealed learning rate.
+    Each epoch trains on n_train new canvases of MNIST's training digits (FreshCanvases);
+    the n_test held-out canvases use MNIST's test digits. The anchors are k-means shapes of
+    the boxes of (up to) 2000 training canvases. Adam with a cosine-annealed learning rate.
     Saves the detector to `path` (when given) with the numbers in its info.
     Returns (model, report) with report = {'mAP', 'ap', 'train_seconds', 'history', ...}.
     """
     start = time.perf_counter()
-    train = make_mnist_detection(n_train, canvas_size=canvas_size, seed=seed, data_dir=data_dir)
+    sample = make_mnist_detection(min(n_train, 2000), canvas_size=canvas_size, data_dir=data_dir,
+                                  seed=np.random.default_rng([seed, 2 ** 31]))
     test = make_mnist_detection(n_test, canvas_size=canvas_size, split="test", seed=seed + 1,
                                 data_dir=data_dir)
-    shapes = kmeans_anchors(box_shapes(train), anchors, seed=seed)
-    model = YOLO(len(train.classes), shapes, image_size=canvas_size, channels=channels,
-                 class_names=train.classes)
-    Y = train.targets(model.grid, model.anchors)
-    lost = train.num_objects - int(Y[..., 0].sum())
-    echo(f"data: {len(train)} training canvases ({train.num_objects} digits), {len(test)} held-out "
-         f"({test.num_objects} digits) in {time.perf_counter() - start:.1f} s; grid {model.grid}x"
-         f"{model.grid}, anchors (bh, bw) in pixels {np.round(shapes * canvas_size, 1).tolist()}"
-         + (f"; {lost} digits share a cell and anchor and are left out of the targets" if lost else ""))
+    shapes = kmeans_anchors(box_shapes(sample), anchors, seed=seed)
+    model = YOLO(len(test.classes), shapes, image_size=canvas_size, channels=channels,
+                 stem_stride=stem_stride, class_names=test.classes)
+    lost = sample.num_objects - int(sample.targets(model.grid, model.anchors)[..., 0].sum())
+    echo(f"data: {n_train} new training canvases per epoch, {len(test)} held-out ({test.num_objects} "
+         f"digits); grid {model.grid}x{model.grid}, anchors (bh, bw) in pixels "
+         f"{np.round(shapes * canvas_size, 1).tolist()}; {lost / sample.num_objects:.2%} of the "
+         f"digits share a cell and anchor with another and are left out of the targets "
+         f"({time.perf_counter() - start:.1f} s)")
+    train = FreshCanvases(n_train, batch_size, model.grid, model.anchors, seed, data_dir,
+                          canvas_size=canvas_size)
     opt = Adam(model.parameters(), lr=lr)
     t0 = time.perf_counter()
-    history = fit(model, model.loss, opt, (train.images, Y), epochs=epochs, batch_size=batch_size,
-                  metrics=(), scheduler=CosineAnnealingLR(opt, T_max=epochs), seed=seed,
-                  verbose=verbose)
+    history = fit(model, model.loss, opt, train, epochs=epochs, metrics=(),
+                  scheduler=CosineAnnealingLR(opt, T_max=epochs), seed=seed, verbose=verbose)
     train_seconds = time.perf_counter() - t0
     scores = evaluate_detector(model, test)
     report = {"mAP": scores["mAP"], "ap": scores["ap"].tolist(), "train_seconds": train_seconds,
