@@ -180,6 +180,9 @@ def random_search(objective, space: dict, n_trials: int = 20, seed: int = 0, mod
         raise ValueError(f"random_search: n_trials must be a positive integer, got {n_trials!r}")
     if workers is not None and workers < 1:
         raise ValueError(f"random_search: workers must be >= 1, got {workers}")
+    if not isinstance(space, dict):
+        raise TypeError(f"random_search: a space is a dict {{name: distribution or value}}, got "
+                        f"{type(space).__name__}")
     if not any(isinstance(v, Distribution) for v in space.values()):
         raise ValueError("random_search: the space has no distribution to search (all values fixed)")
     plan = trial_plan(space, int(n_trials), seed, round_)
