@@ -10,6 +10,7 @@ from .boxes import (
     batched_nms, box_area, center_to_corners, clip_boxes, corners_to_center, iou, iou_matrix, nms,
     non_max_suppression,
 )
+from .draw import draw_detections, prepare_image, save_png
 from .localization import (
     LandmarkHead, LocalizationHead, landmark_loss, localization_loss, piecewise_loss,
 )
@@ -32,4 +33,5 @@ __all__ = [
     "convolutionalize", "sliding_windows", "window_stride",
     "DetectionSet", "make_mnist_detection", "paste_digits", "resize_digits", "resize_matrix",
     "average_precision", "match_detections", "mean_average_precision",
+    "prepare_image", "draw_detections", "save_png",
 ]
