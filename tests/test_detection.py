@@ -459,6 +459,21 @@ def test_recipe_trains_evaluates_and_saves(tmp_path):
     assert again.info["mAP"] == pytest.approx(report["mAP"]) and again.channels == (8, 16, 16, 16)
 
 
+@needs_mnist
+def test_fresh_canvases_change_every_epoch_and_repeat_with_the_seed():
+    from gradwise.vision.digits import FreshCanvases
+
+    anchors = np.array([[0.28, 0.18], [0.34, 0.3]])
+    a = FreshCanvases(10, 4, 4, anchors, seed=3, data_dir=DATA)
+    b = FreshCanvases(10, 4, 4, anchors, seed=3, data_dir=DATA)
+    assert len(a) == 3
+    first, second = list(a), list(a)
+    assert [len(X) for X, _ in first] == [4, 4, 2]
+    assert first[0][0].shape == (4, 1, 64, 64) and first[0][1].shape == (4, 4, 4, 2, 15)
+    assert not np.array_equal(first[0][0], second[0][0])          # new canvases each pass
+    np.testing.assert_array_equal(list(b)[0][1], first[0][1])       # the same run again
+
+
 def test_prepare_image_inverts_paper_and_pads_to_square(tmp_path):
     from PIL import Image
 
