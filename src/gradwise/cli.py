@@ -8,6 +8,8 @@
     gradwise search [SPACE.json] [--dataset moons] [--trials 20] [--rounds 1] [--out DIR]
     gradwise train CONFIG.json [--monitor | --babysit] [--out DIR]
     gradwise detect --train | --sample CANVAS.png | IMAGE [-o OUT.png]   digits found by a YOLO
+    gradwise verify [--dataset mnist] [--out DIR]     one-shot verification of unseen classes
+    gradwise style CONTENT STYLE -o OUT.png           neural style transfer
 """
 from __future__ import annotations
 
@@ -257,6 +259,138 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
             detect_file(image, out, weights, score, iou, max_boxes, echo=click.echo)
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from None
+
+
+@main.command()
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default="mnist",
+              show_default=True)
+@click.option("--train-classes", default="0,1,2,3,4", show_default=True,
+              help="Classes the embedding trains on; the others are the unseen identities.")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--train-images", default=6000, show_default=True, type=click.IntRange(min=0),
+              help="Training images drawn from those classes (0: all of them).")
+@click.option("--mining", type=click.Choice(["semi_hard", "batch_hard"]), default="semi_hard",
+              show_default=True)
+@click.option("--alpha", default=0.2, show_default=True, type=click.FloatRange(min=0),
+              help="The triplet loss margin (embeddings on the unit sphere).")
+@click.option("--augment", is_flag=True, help="Shift and rotate the training images at random.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="runs/verify", show_default=True,
+              help="Folder for verify-DATASET.json and verify-DATASET-roc.png.")
+@click.option("--save-model", type=click.Path(dir_okay=False), default=None,
+              help="Also save the trained embedding network's state dict (gradwise.save, .npz).")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def verify(dataset, train_classes, epochs, train_images, mining, alpha, augment, seed, out,
+           save_model, no_progress):
+    """Face verification, one-shot: train a Siamese embedding with the triplet loss on some
+    classes, then verify and recognise the unseen classes from one example each.
+
+    Prints the verification accuracy (threshold chosen on a dev split), the ROC AUC and the
+    one-shot recognition accuracy on the unseen classes, next to raw pixels."""
+    from .datasets import DatasetIntegrityError
+    from .vision.one_shot import one_shot_demo, plot_roc, save_result
+
+    try:
+        classes = [int(c) for c in train_classes.split(",") if c.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated digits, got {train_classes!r}",
+                                 param_hint="--train-classes") from None
+    if len(set(classes)) < 2 or any(not 0 <= c <= 9 for c in classes) or len(set(classes)) > 9:
+        raise click.BadParameter(f"need 2 to 9 distinct classes among 0-9, got {train_classes!r}",
+                                 param_hint="--train-classes")
+    try:
+        result, net = one_shot_demo(dataset, classes, epochs=epochs,
+                                    train_images=train_images or None, mining=mining, alpha=alpha,
+                                    augment=augment, seed=seed, verbose=0 if no_progress else 1)
+    except (FileNotFoundError, DatasetIntegrityError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(result.summary())
+    Path(out).mkdir(parents=True, exist_ok=True)
+    js = save_result(result, Path(out) / f"verify-{dataset}.json")
+    png = plot_roc(result, Path(out) / f"verify-{dataset}-roc.png")
+    click.echo(f"results in {js}, ROC in {png}")
+    if save_model:
+        from . import save
+
+        save(net.state_dict(), save_model)
+        click.echo(f"embedding network saved to {save_model}")
+
+
+def _style_layers(text: str):
+    pairs = []
+    for item in text.split(","):
+        name, _, weight = item.partition("=")
+        try:
+            pairs.append((name.strip(), float(weight)))
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=WEIGHT pairs separated by commas, got {item!r}",
+                                     param_hint="--style-layers") from None
+    return pairs
+
+
+@main.command()
+@click.argument("content", type=click.Path(exists=True, dir_okay=False))
+@click.argument("style_image", metavar="STYLE", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The generated image (.png or .jpg).")
+@click.option("--size", default=128, show_default=True, type=click.IntRange(min=8),
+              help="The longer side of the output in pixels; the content image is scaled to it, "
+                   "the style image cropped and scaled to the same size.")
+@click.option("--iterations", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option("--alpha", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Weight of the content cost.")
+@click.option("--beta", default=400.0, show_default=True, type=click.FloatRange(min=0),
+              help="Weight of the style cost (the course's 40 suits a trained VGG-19; on this "
+                   "random network it leaves a faint style).")
+@click.option("--tv-weight", default=0.01, show_default=True, type=click.FloatRange(min=0),
+              help="Weight of the total variation cost against pixel noise (0: the course's cost).")
+@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs",
+              show_default=True)
+@click.option("--lr", default=0.02, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Adam's learning rate on pixel values in [0, 1].")
+@click.option("--init", type=click.Choice(["content", "noise"]), default="content",
+              show_default=True, help="Start from the content image plus noise, or from noise.")
+@click.option("--content-layer", default=None, help="Layer of the content cost [conv3_2].")
+@click.option("--style-layers", default=None,
+              help="NAME=WEIGHT pairs, e.g. conv1_1=0.5,conv2_1=0.5 "
+                   "[conv1_1, conv2_1, conv3_1, conv4_1, 0.25 each].")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--costs", type=click.Path(dir_okay=False), default=None,
+              help="Also write the costs of every iteration to this JSON file.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def style(content, style_image, output, size, iterations, alpha, beta, tv_weight, optimizer, lr,
+          init, content_layer, style_layers, seed, costs, no_progress):
+    """Neural style transfer: paint the CONTENT image in the style of the STYLE image.
+
+    Minimizes alpha J_content + beta J_style (+ tv_weight J_tv) over the pixels, with
+    gradients through a VGG-style network with fixed random weights (see
+    gradwise.vision.style)."""
+    import json
+
+    from .vision.image_files import atomic_write, load_image, save_image
+    from .vision.style import CONTENT_LAYER, STYLE_LAYERS, FeatureNet, transfer_style
+
+    net = FeatureNet()
+    layers = _style_layers(style_layers) if style_layers else list(STYLE_LAYERS)
+    content_layer = content_layer or CONTENT_LAYER
+    for name, hint in [(content_layer, "--content-layer")] + [(n, "--style-layers") for n, _ in layers]:
+        if name not in net.layer_names:
+            raise click.BadParameter(f"no layer {name!r}; the layers are {', '.join(net.layer_names)}",
+                                     param_hint=hint)
+    try:
+        C = load_image(content, size)
+        S = load_image(style_image, C.shape[:2])
+        result = transfer_style(C, S, iterations, alpha, beta, optimizer, lr, content_layer, layers,
+                                init, net, seed, progress=not no_progress, tv_weight=tv_weight)
+        save_image(result.image, output)
+    except (FileNotFoundError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(result.summary())
+    click.echo(f"{result.image.shape[1]}x{result.image.shape[0]} image written to {output}")
+    if costs:
+        text = json.dumps({"J": result.J, "J_content": result.J_content, "J_style": result.J_style,
+                           "seconds": result.seconds})
+        atomic_write(costs, lambda f: f.write(text.encode()))
 
 
 if __name__ == "__main__":
