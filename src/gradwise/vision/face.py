@@ -160,7 +160,7 @@ def semi_hard_triplets(D: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray, n
 _MINERS = {"batch_hard": batch_hard_triplets, "semi_hard": semi_hard_triplets}
 
 
-def batch_triplet_loss(E: Tensor, labels, alpha: float = 0.2, mining: str = "batch_hard",
+def batch_triplet_loss(E: Tensor, labels, alpha: float = 0.2, mining: str = "semi_hard",
                        reduction: str = "mean") -> Tensor:
     """The triplet loss of a batch of embeddings E (m, d) with identities `labels` (m,),
     over the triplets that `mining` ('batch_hard' or 'semi_hard') picks from the batch's
@@ -193,7 +193,7 @@ class TripletLoss:
         fit(net, loss_fn, optim.Adam(net.parameters(), lr=1e-3), (X, y), metrics=())
     """
 
-    def __init__(self, alpha: float = 0.2, mining: str = "batch_hard"):
+    def __init__(self, alpha: float = 0.2, mining: str = "semi_hard"):
         _check_alpha("TripletLoss", alpha)
         if mining not in _MINERS:
             raise ValueError(f"TripletLoss: mining must be one of {MINING}, got {mining!r}")

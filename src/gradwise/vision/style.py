@@ -202,8 +202,9 @@ class FeatureNet(Module):
 # ---- the optimization -----------------------------------------------------------------------
 @dataclass
 class StyleResult:
-    """The generated image (H, W, 3) in [0, 1] and the costs before each step (J is
-    alpha J_content + beta J_style), plus the final ones after the last step."""
+    """The generated image (H, W, 3) in [0, 1] and the costs at the start and after each
+    step: J, the cost minimized (alpha J_content + beta J_style + tv_weight J_tv), and its
+    two parts. L-BFGS may stop early (no step lowers J), leaving fewer entries."""
 
     image: np.ndarray
     J: list = field(default_factory=list)
