@@ -5,7 +5,7 @@ side-by-side training loops, bound checks, the report's rerun column) behave as 
 
 MNIST is looked up in $GRADWISE_DATA, else in ../shared/datasets next to the repository;
 without it the quick runs are skipped, saying which file is missing. Each quick run trains
-real networks for 3 to 15 s (on 2 cores); together they add about 1.5 minutes.
+real networks for 3 to 12 s of CPU time; the file takes about a minute of CPU in all.
 """
 import json
 import math
@@ -84,7 +84,7 @@ def _holds(ours, expectation) -> bool:
     return (a is None or ours >= a) and (b is None or ours <= b)
 
 
-# each quick run trains real networks on MNIST: 3-15 s apiece
+# each quick run trains real networks on MNIST: 3-12 s of CPU apiece
 @pytest.mark.parametrize("name", BOOK)
 def test_quick_run_reproduces(name, tmp_path, data_env):
     exp = REGISTRY[name]
