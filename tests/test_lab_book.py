@@ -285,3 +285,10 @@ def test_report_says_how_to_rerun_each_experiment(tmp_path):
     assert table[0] == "| experiment | reference | gradwise | reproduced | plots | how to rerun |"
     assert table[2].endswith("| `gradwise lab run ewa --quick` (3 s) |")
     assert table[2].count("|") == table[0].count("|")
+
+
+def test_report_cells_escape_pipes(tmp_path):
+    r = _fake(tmp_path, lambda run: run.check_bound("largest |a - 0.5|", 0.03, high=0.1))
+    row = markdown([r]).splitlines()[2]
+    assert "largest \\|a - 0.5\\|: <= 0.1" in row
+    assert row.replace("\\|", "").count("|") == 7          # six cells, seven separators

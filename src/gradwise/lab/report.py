@@ -16,6 +16,11 @@ def collect(out: Path) -> list[Result]:
     return results
 
 
+def _escape(text: str) -> str:
+    """A table cell's text: a '|' inside it (as in |a - 0.5|) would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def _cells(check: dict) -> tuple[str, str]:
     """(reference, ours) for one check: a value with its tolerance, a published curve, or
     a bound."""
@@ -30,7 +35,7 @@ def _cells(check: dict) -> tuple[str, str]:
     else:
         ref = f"{check['name']}: {_fmt(check['reference'])}{tol}"
         ours = _fmt(check["ours"])
-    return ref, ours + ("" if check["ok"] else " ✗")
+    return _escape(ref), ours + ("" if check["ok"] else " ✗")
 
 
 def _duration(seconds: float) -> str:
@@ -59,6 +64,6 @@ def markdown(results: list[Result], plots_prefix: str = "") -> str:
         mark = "yes" if r.reproduced else "no"
         if r.quick:
             mark += " (quick run)"
-        experiment = f"**{r.title}**<br>`{r.name}`, {r.source}"
+        experiment = _escape(f"**{r.title}**<br>`{r.name}`, {r.source}")
         lines.append(f"| {experiment} | {refs} | {ours} | {mark} | {plots} | {rerun(r)} |")
     return "\n".join(lines)
