@@ -26,6 +26,12 @@ bare loop's weights, bit for bit; the order of variants rotates every round):
     fit quiet    fit(..., metrics=(), verbose=0): the loop plus loss tracking and NaN checks
     fit metrics  fit(..., metrics=("accuracy",), verbose=0): plus the training accuracy
     fit bar      fit(..., metrics=("accuracy",), verbose=1): plus the tqdm bar (to /dev/null)
+
+On a busy machine even that is noisy, so the script ends with fit's own cost per batch
+measured with the arithmetic taken out (a model with a fixed output, a leaf for a loss), as a
+share of a real training step. OMP_NUM_THREADS=1 runs NumPy's BLAS and PyTorch on one thread
+each: on a shared machine spinning BLAS threads cost more than the work, and one thread each
+gives steadier ratios (both commands read it).
 """
 from __future__ import annotations
 
@@ -112,7 +118,9 @@ class PyTorch:
     def __init__(self, cfg, X, y, params):
         import torch
 
-        torch.set_num_threads(2)
+        # 2 threads as NumPy's BLAS on the reference machine; OMP_NUM_THREADS=1 runs both
+        # single-threaded (OpenBLAS reads it too), which measures well on a loaded machine
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
         self.torch, self.X, self.y, self.batch = torch, X, y, cfg["batch"]
         sizes = cfg["sizes"]
         nn = torch.nn
@@ -147,10 +155,12 @@ SYSTEMS = {"gradwise": GradwiseFit, "pytorch": PyTorch, "gradwise loop": Gradwis
 
 
 # ---- the overhead of fit within one process ----------------------------------------------------
-def _overhead_variants():
+def _overhead_variants(model_loss=None):
     import gradwise as gw
     import gradwise.functional as F
     from gradwise import optim
+
+    loss_fn = model_loss or F.cross_entropy
     from gradwise.tensor import Tensor
     from gradwise.train import ProgressBar, fit
 
@@ -161,7 +171,7 @@ def _overhead_variants():
         for i in range(0, len(X), batch):
             idx = order[i:i + batch]
             out = model(Tensor(X[idx]))
-            loss = F.cross_entropy(out, Tensor(y[idx]))
+            loss = loss_fn(out, Tensor(y[idx]))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -171,12 +181,47 @@ def _overhead_variants():
         def run(model, X, y, batch, lr):
             with open(os.devnull, "w") as devnull:
                 cbs = [ProgressBar(verbose, file=devnull)] if verbose else []
-                fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=lr), (X, y),
+                fit(model, loss_fn, optim.SGD(model.parameters(), lr=lr), (X, y),
                     epochs=1, batch_size=batch, metrics=metrics, verbose=verbose, callbacks=cbs)
         return run
 
     return {"bare": bare, "fit quiet": fit_variant((), 0),
             "fit metrics": fit_variant(("accuracy",), 0), "fit bar": fit_variant(("accuracy",), 1)}
+
+
+def _bookkeeping_us(X, y, batch: int, repeats: int = 30) -> dict:
+    """What each fit variant adds per batch, in microseconds, measured with the arithmetic
+    taken out: a model that returns a fixed output, a loss that is a leaf, an optimizer step
+    over one scalar. Both loops then do nothing but their own bookkeeping (and the batching
+    both share), so the difference is fit's cost alone, free of BLAS noise (best of repeats)."""
+    import gradwise as gw
+    from gradwise import nn
+
+    out = gw.tensor(np.zeros((batch, 10), dtype=np.float32))
+
+    class Fixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(np.zeros(1, dtype=np.float32))
+
+        def forward(self, X):
+            return out if len(X) == batch else gw.tensor(np.zeros((len(X), 10), np.float32))
+
+    def loss_fn(o, t):
+        return gw.tensor(np.float32(1.0), requires_grad=True)
+
+    variants = _overhead_variants(model_loss=loss_fn)
+    best = {}
+    for name, run in variants.items():
+        runs = []
+        for _ in range(repeats):
+            model = Fixed()
+            t0 = time.perf_counter()
+            run(model, X, y, batch, 0.0)
+            runs.append(time.perf_counter() - t0)
+        best[name] = min(runs)
+    n_batches = -(-len(X) // batch)
+    return {k: (v - best["bare"]) / n_batches * 1e6 for k, v in best.items() if k != "bare"}
 
 
 def main():
@@ -203,28 +248,39 @@ def main():
     variants = _overhead_variants()
     names = list(variants)
     times = {k: [] for k in names}
+    cpu = {k: [] for k in names}
     finals = {}
     for r in range(args.rounds + 1):  # round 0 warms up and is not counted
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             model = make_model()
             gw.manual_seed(1)
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             variants[name](model, X, y, args.batch, args.lr)
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
             if r:
                 times[name].append(dt)
+                cpu[name].append(dc)
             finals[name] = model.state_dict()
 
     ok = all(np.array_equal(finals["bare"][k], finals[v][k]) for v in names for k in finals["bare"])
-    base = statistics.median(times["bare"])
+    base, base_cpu = statistics.median(times["bare"]), statistics.median(cpu["bare"])
     print(f"MLP 784-100-100-10, SGD lr {args.lr}, batch {args.batch}, {args.n} examples, "
-          f"{args.rounds} rounds (median epoch time)")
-    print("| variant | median s/epoch | best s/epoch | overhead |\n| --- | --- | --- | --- |")
+          f"{args.rounds} rounds (medians; CPU time is the process's, all threads: the steadier "
+          f"measure on a loaded machine)")
+    print("| variant | wall s/epoch | overhead (wall) | CPU s/epoch | overhead (CPU) |")
+    print("| --- | --- | --- | --- | --- |")
     for name in names:
-        med = statistics.median(times[name])
-        print(f"| {name} | {med:.3f} | {min(times[name]):.3f} | {(med / base - 1) * 100:+.1f}% |")
+        med, med_cpu = statistics.median(times[name]), statistics.median(cpu[name])
+        print(f"| {name} | {med:.3f} | {(med / base - 1) * 100:+.1f}% | {med_cpu:.3f} | "
+              f"{(med_cpu / base_cpu - 1) * 100:+.1f}% |")
     print("same final weights as the bare loop (bit for bit):", "yes" if ok else "NO")
+    step_us = base / -(-args.n // args.batch) * 1e6
+    print(f"\nfit's own cost per batch, the arithmetic taken out (best of 30), against a training "
+          f"step of {step_us:.0f} us (the bare loop's median):")
+    # one input column: the model ignores X, and copying 784 of them would only add noise
+    for name, us in _bookkeeping_us(np.ascontiguousarray(X[:, :1]), y, args.batch).items():
+        print(f"  {name:<12} {us:6.1f} us per batch = {us / step_us * 100:4.1f}% of a step")
     return 0 if ok else 1
 
 
