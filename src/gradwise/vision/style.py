@@ -238,15 +238,18 @@ def transfer_style(content, style, iterations: int = 200, alpha: float = 10.0,
 
     J = alpha J_content + beta J_style is minimized for `iterations` steps by
         'lbfgs': L-BFGS with the pixels bounded to [0, 1] (Gatys et al.; scipy's L-BFGS-B),
-            which gets far lower costs than Adam in the same number of steps;
+            no learning rate to choose;
         'adam': the course's Adam with learning rate lr on pixel values in [0, 1], the
             pixels clipped to [0, 1] after each step.
+    (On the 128 x 128 example images both reach J = 0.046-0.047 from 0.28 in 200 steps; at
+    32 x 32, 30 steps, L-BFGS gets 0.030 and Adam 0.040 with lr 0.05, 0.059 with 0.02.)
     init: 'content' (content plus uniform noise in [-0.25, 0.25], clipped: the course) or
     'noise' (uniform in [0, 1]: Gatys et al.).
 
     The weights: the course's alpha = 10, beta = 40 balance the activations of a trained
-    VGG-19; on this network's activations they leave only a faint style (on the example
-    images J_style falls by less than half), so beta defaults to 400. tv_weight adds
+    VGG-19; on this network's activations they leave only a faint style (on the 128 x 128
+    example images J_style only halves, 6.9e-4 to 3.3e-4, against 1.8e-5 with beta = 400),
+    so beta defaults to 400. tv_weight adds
     tv_weight J_tv (see total_variation) against pixel noise; alpha=10, beta=40,
     tv_weight=0 is the course's cost exactly. A tqdm bar shows the costs when `progress`;
     callback(i, image) is called after each step. The result's J, J_content, J_style hold
