@@ -1,4 +1,4 @@
-"""Convolutional networks on 28 x 28 grey images, gradwise against PyTorch (2 threads):
+"""Convolutional networks on 28 x 28 grey images, gradwise against PyTorch (2 threads, and 1):
 
   cnn           the book's SimpleConvNet, training: CONV 5x5 -> 30, ReLU, MAX-POOL 2x2,
                 FC 4320 -> 100, ReLU, FC 100 -> 10; softmax cross-entropy, SGD lr 0.1,
@@ -147,11 +147,13 @@ class Gradwise:
 
 # ---- PyTorch ----------------------------------------------------------------------------
 class PyTorch:
+    threads = 2
+
     def __init__(self, cfg, X, y, params):
         import torch
         from torch import nn
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(self.threads)
         self.torch = torch
         self.X, self.y, self.batch, self.lr = X, y, cfg["batch"], cfg["lr"]
         self.training = cfg["workload"] != "infer"
@@ -212,4 +214,11 @@ class PyTorch:
                 "torch_mkldnn": torch.backends.mkldnn.is_available()}
 
 
-SYSTEMS = {"gradwise": Gradwise, "pytorch": PyTorch}
+class PyTorch1(PyTorch):
+    """PyTorch on one thread: gradwise's own kernels (im2col, pooling, col2im) run on one
+    thread too (only NumPy's BLAS may use two), so this row compares the kernels alone."""
+
+    threads = 1
+
+
+SYSTEMS = {"gradwise": Gradwise, "pytorch": PyTorch, "pytorch-1thread": PyTorch1}

@@ -1,9 +1,11 @@
 """The CNN chapter's results on real MNIST, as plain training loops: the book's SimpleConvNet,
 LeNet-5, and transfer learning from digits 0-4 to digits 5-9.
 
-    python -m gradwise.models.mnist simple_convnet          # >= 98.8% test accuracy
-    python -m gradwise.models.mnist lenet5                  # >= 99.0%
-    python -m gradwise.models.mnist transfer
+    python -m gradwise.models.mnist simple_convnet      # the book's net and training
+    python -m gradwise.models.mnist lenet5              # the classic LeNet-5 (tanh, avg-pool)
+    python -m gradwise.models.mnist lenet5_shift        # ... on randomly shifted digits
+    python -m gradwise.models.mnist lenet5_relu         # ReLU and max pooling
+    python -m gradwise.models.mnist transfer            # digits 0-4 -> 5-9, 10 labels each
 
 Each recipe is the loop a PyTorch user writes (DataLoader, forward, cross_entropy, zero_grad,
 backward, Adam step), evaluated on the 10,000 test digits after every epoch. The accuracy
@@ -23,7 +25,7 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..autograd import no_grad
-from ..data import DataLoader
+from ..data import DataLoader, RandomCrop
 from ..datasets import load_mnist
 from ..nn import Module
 from ..optim import Adam
@@ -46,6 +48,7 @@ class Recipe:
     lr: float = 1e-3                    # Adam
     lr_decay: float = 1.0               # lr *= lr_decay after each epoch (ExponentialLR)
     standardize: bool = False           # (x - mean) / std instead of pixels in [0, 1]
+    shift: int = 0                      # augmentation: random shifts of up to `shift` pixels
     note: str = ""
 
 
@@ -59,6 +62,15 @@ RECIPES = {
     "lenet5": Recipe(lambda: LeNet5(input_size=28), epochs=20, batch_size=64, lr=1e-3,
                      lr_decay=0.9, standardize=True,
                      note="LeNet-5 classic (tanh, average pooling), 61,706 parameters"),
+    # the classic trained on randomly shifted digits (up to 2 pixels each way), a simple form
+    # of the paper's distortions of the training set
+    "lenet5_shift": Recipe(lambda: LeNet5(input_size=28), epochs=20, batch_size=64, lr=1e-3,
+                           lr_decay=0.9, standardize=True, shift=2,
+                           note="LeNet-5 classic, training digits shifted by up to 2 pixels"),
+    # the modern variant: ReLU and max pooling, the same layers and training
+    "lenet5_relu": Recipe(lambda: LeNet5(activation="relu", pooling="max", input_size=28),
+                          epochs=20, batch_size=64, lr=1e-3, lr_decay=0.9, standardize=True,
+                          note="LeNet-5 with ReLU and max pooling, 61,706 parameters"),
 }
 
 
@@ -100,14 +112,15 @@ def accuracy(model: Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1000
 
 def train(model: Module, train_data, test_data, epochs: int, batch_size: int = 100,
           lr: float = 1e-3, lr_decay: float = 1.0, params=None, eval_every: int = 1,
-          name: str = "model", log=print) -> Run:
+          transform=None, name: str = "model", log=print) -> Run:
     """Adam on softmax cross-entropy, the test accuracy every `eval_every` epochs and after
-    the last. params: what to train (default: every parameter that requires grad)."""
+    the last. params: what to train (default: every parameter that requires grad);
+    transform: the DataLoader's batch transform (augmentation)."""
     (X, y), (Xt, yt) = train_data, test_data
     params = trainable_parameters(model) if params is None else list(params)
     optimizer = Adam(params, lr=lr)
     schedule = ExponentialLR(optimizer, gamma=lr_decay)
-    loader = DataLoader((X, y), batch_size=batch_size, shuffle=True)
+    loader = DataLoader((X, y), batch_size=batch_size, shuffle=True, transform=transform)
     run = Run(name)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -141,8 +154,11 @@ def train_recipe(name: str, seed: int = 0, epochs: int | None = None, data_dir=N
     backend.manual_seed(seed)
     model = r.build()
     train_data, test_data = digits(r.standardize, data_dir)
+    # shifted-in pixels take the background's value (0, or its standardized value)
+    background = -MNIST_MEAN / MNIST_STD if r.standardize else 0.0
+    shift = RandomCrop(28, padding=r.shift, fill=background) if r.shift else None
     return train(model, train_data, test_data, r.epochs if epochs is None else epochs,
-                 r.batch_size, r.lr, r.lr_decay, name=name, log=log)
+                 r.batch_size, r.lr, r.lr_decay, transform=shift, name=name, log=log)
 
 
 # ---- transfer learning: digits 0-4 -> digits 5-9 ------------------------------------------
