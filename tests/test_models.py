@@ -55,6 +55,7 @@ def assert_every_parameter_has_grad(model):
     for name, p in model.named_parameters():
         assert p.grad is not None, f"{name} received no gradient"
         assert p.grad.shape == p.shape, f"{name}: grad {p.grad.shape} vs parameter {p.shape}"
+        assert p.grad.dtype == p.dtype == np.float32, f"{name}: {p.grad.dtype} grad, {p.dtype} parameter"
         assert np.isfinite(p.grad).all(), name
         total += float(np.abs(p.grad).sum())
     assert total > 0
@@ -525,3 +526,19 @@ def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
     assert out["softmax"]["test_accuracy_5_9"] > 0.45           # chance: 0.2
     assert out["classifier"]["test_accuracy_5_9"] > 0.75
     assert out["scratch_test_accuracy_5_9"] > 0.5
+
+
+@pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"the shared datasets folder is not at {DATA}")
+def test_mnist_recipes_data_and_names():
+    from gradwise.models.mnist import MNIST_MEAN, MNIST_STD, RECIPES, digits, train_recipe
+
+    (X, y), (Xt, yt) = digits(standardize=True, data_dir=DATA)
+    assert X.shape == (60000, 1, 28, 28) and Xt.shape == (10000, 1, 28, 28)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    assert abs(float(X.mean())) < 1e-3 and abs(float(X.std()) - 1) < 1e-3   # the train statistics
+    assert abs(float(X.min()) + MNIST_MEAN / MNIST_STD) < 1e-5                # the background
+    assert {"simple_convnet", "lenet5", "lenet5_relu", "lenet5_shift"} <= set(RECIPES)
+    for r in RECIPES.values():
+        assert r.build().num_parameters() in (433_890, 61_706)
+    with pytest.raises(KeyError, match="unknown recipe 'vgg'"):
+        train_recipe("vgg")
