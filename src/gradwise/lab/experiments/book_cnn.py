@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import manual_seed
-from ...models.mnist import RECIPES, digits, train
+from ...data import RandomCrop
+from ...models.mnist import MNIST_MEAN, MNIST_STD, RECIPES, digits, train
 from ..book import MNIST_FILES, SOURCE
 from ..core import experiment
 from ..plots import figure
@@ -46,7 +47,7 @@ def train_cnn(run, name: str):
         (X, y), (Xt, yt), epochs = (X[:QUICK_TRAIN], y[:QUICK_TRAIN]), (Xt[:QUICK_TEST], yt[:QUICK_TEST]), QUICK_EPOCHS
     filters = _first_filters(model)
     run.record(recipe={"epochs": epochs, "batch_size": recipe.batch_size, "lr": recipe.lr,
-                       "lr_decay": recipe.lr_decay, "standardize": recipe.standardize,
+                       "lr_decay": recipe.lr_decay, "standardize": recipe.standardize, "shift": recipe.shift,
                        "train_digits": len(y), "test_digits": len(yt)})
     run.log(f"  {name}: {epochs} epochs, batches of {recipe.batch_size}, Adam lr {recipe.lr} "
             f"(x{recipe.lr_decay} per epoch), {len(y):,} training digits")
@@ -56,9 +57,13 @@ def train_cnn(run, name: str):
         run.log("  " + line)
         bar.update(1)
 
+    shift = None    # a recipe's augmentation, built as train_recipe builds it
+    if recipe.shift:
+        background = -MNIST_MEAN / MNIST_STD if recipe.standardize else 0.0
+        shift = RandomCrop(28, padding=recipe.shift, fill=background)
     try:
         record = train(model, (X, y), (Xt, yt), epochs, recipe.batch_size, recipe.lr, recipe.lr_decay,
-                       name=name, log=log)
+                       transform=shift, name=name, log=log)
     finally:
         bar.close()
     return model, record, filters
