@@ -312,6 +312,10 @@ def test_cli_search_then_train_the_best(tmp_path):
     for name in ("trials.json", "search.png", "best.json"):
         assert (tmp_path / "s" / name).exists()
     best = json.loads((tmp_path / "s" / "best.json").read_text())
+    assert best["config"]["dataset"] == "moons"  # the default
+    out = runner.invoke(main, ["search", str(space), "--trials", "1", "--executor", "serial",
+                               "--dataset", "circles", "--out", str(tmp_path / "c")])
+    assert json.loads((tmp_path / "c" / "best.json").read_text())["config"]["dataset"] == "circles"
     out = runner.invoke(main, ["train", str(tmp_path / "s" / "best.json"), "--out", str(tmp_path / "t"),
                                "--no-progress", "--monitor"])
     assert out.exit_code == 0, out.output

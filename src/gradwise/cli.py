@@ -140,8 +140,9 @@ def demo(iterations, lr, seed):
 
 @main.command()
 @click.argument("space", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--dataset", default="moons", show_default=True,
-              type=click.Choice(["moons", "circles", "spirals", "blobs", "flower", "mnist", "fashion_mnist"]))
+@click.option("--dataset", default=None,
+              type=click.Choice(["moons", "circles", "spirals", "blobs", "flower", "mnist", "fashion_mnist"]),
+              help="The data to tune on (over SPACE's 'dataset'; default moons).")
 @click.option("--trials", default=20, show_default=True, type=click.IntRange(min=1),
               help="Trials per round, drawn at random (never a grid).")
 @click.option("--rounds", default=1, show_default=True, type=click.IntRange(min=1),

@@ -13,6 +13,8 @@ import functools
 import json
 from pathlib import Path
 
+import numpy as np
+
 from .recipe import METRICS, babysit_config, check_config, objective, read_config, save_run, train_config
 from .search import coarse_to_fine, random_search
 from .space import IntUniform, LogUniform, OneMinusLogUniform, describe, sample, space_from_dict
@@ -41,15 +43,17 @@ def read_space(path) -> dict:
         raise type(e)(f"{path}: {e}") from None
 
 
-def run_search(space: dict, dataset: str = "moons", trials: int = 20, rounds: int = 1, top: int = 5,
+def run_search(space: dict, dataset: str | None = None, trials: int = 20, rounds: int = 1, top: int = 5,
                seed: int = 0, metric: str = "dev_loss", executor: str = "process", workers=None,
                ray_address=None, out="runs/search", echo=print):
-    """Search `space` (keys of the recipe's config; fixed values allowed) on `dataset`; write
-    trials.json, search.png and best.json to `out`; return the SearchResult."""
+    """Search `space` (keys of the recipe's config; fixed values allowed) on `dataset` (when
+    given, over the space's own 'dataset'; else that, else moons); write trials.json,
+    search.png and best.json to `out`; return the SearchResult."""
     if metric not in METRICS:
         raise ValueError(f"search: metric must be one of {METRICS}, got {metric!r}")
-    space = {"dataset": dataset, **space}
-    import numpy as np
+    space = {"dataset": "moons", **space}
+    if dataset is not None:
+        space["dataset"] = dataset
     check_config(sample(space, np.random.default_rng(0)))  # a bad key fails now, not in a worker
     echo(f"Searching {trials} trial(s) x {rounds} round(s) on {space['dataset']}, minimizing {metric}, "
          f"executor {executor}:\n" + "\n".join("  " + line for line in describe(space).splitlines()))
