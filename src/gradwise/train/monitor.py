@@ -170,7 +170,9 @@ class HealthMonitor(Callback):
     """Watch every layer while fit() trains; warn, in plain words, when training is unhealthy.
 
     every: measure one batch in `every` (1: all). A measured step costs one copy of the
-        weights (for the update ratio) and a few passes over each watched output.
+        weights (for the update ratio) and a few passes over each watched output: about 1.2x
+        fit's time for an MLP 784-100-100-10 measured on every batch, within noise with
+        every=10 (benchmarks/monitor_overhead.py).
     vanishing_ratio: flag vanishing gradients when the first weight layer's gradient per weight
         (||dW|| / sqrt(size of W)) is below this fraction of the last weight layer's
         (exploding: above its inverse).
