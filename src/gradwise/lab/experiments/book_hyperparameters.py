@@ -66,14 +66,19 @@ def run(run):
     else:
         run.check_bound("best validation accuracy", trials[0]["val"][-1], low=0.7, high=0.9)
 
-    fig, axes = figure(5, -(-min(SHOWN, len(trials)) // 5), size=(2.2, 1.8))
-    for i, (ax, t) in enumerate(zip(axes, trials[:SHOWN])):
+    shown = trials[:SHOWN]
+    fig, axes = figure(5, -(-len(shown) // 5), size=(2.2, 1.8))
+    for i, (ax, t) in enumerate(zip(axes, shown)):
         epochs = np.arange(1, len(t["val"]) + 1)
         ax.plot(epochs, t["val"], label="validation")
         ax.plot(epochs, t["train"], "--", label="train")
         ax.set_ylim(0, 1)
         ax.set_title(f"Best-{i + 1}: lr {t['lr']:.1e}, wd {t['weight_decay']:.0e}", fontsize=6.5)
         ax.tick_params(labelsize=6)
+        if i % 5:                       # tick labels on the outer panels only, as the book
+            ax.set_yticklabels([])
+        if i < len(shown) - 5:
+            ax.set_xticklabels([])
         if i == 0:
             ax.legend(fontsize=6, loc="upper left")
     fig.suptitle(f"the best {min(SHOWN, len(trials))} of {n_trials} trials: accuracy per epoch", fontsize=8)

@@ -79,6 +79,8 @@ def histograms(run, activation: str) -> dict:
             ax.tick_params(labelsize=6)
             if l:
                 ax.set_yticks([])
+            if row < len(scales) - 1:
+                ax.set_xticklabels([])
         last = acts[-1]
         stats[label] = {"rms_factor": rms_factor(acts), "std_last": float(last.std()),
                         "mean_last": float(last.mean())}
