@@ -214,11 +214,24 @@ class PyTorch:
                 "torch_mkldnn": torch.backends.mkldnn.is_available()}
 
 
+class Gradwise1(Gradwise):
+    """gradwise with NumPy's BLAS on one thread (threadpoolctl), to set beside PyTorch's
+    one-thread row: the kernels alone, without any thread waiting on a busy machine."""
+
+    def __init__(self, cfg, X, y, params):
+        from threadpoolctl import threadpool_limits
+
+        self._limit = threadpool_limits(limits=1, user_api="blas")  # for this process's life
+        super().__init__(cfg, X, y, params)
+
+
 class PyTorch1(PyTorch):
     """PyTorch on one thread: gradwise's own kernels (im2col, pooling, col2im) run on one
-    thread too (only NumPy's BLAS may use two), so this row compares the kernels alone."""
+    thread too (only NumPy's BLAS uses two), so this row and gradwise-1thread compare the
+    kernels alone."""
 
     threads = 1
 
 
-SYSTEMS = {"gradwise": Gradwise, "pytorch": PyTorch, "pytorch-1thread": PyTorch1}
+SYSTEMS = {"gradwise": Gradwise, "pytorch": PyTorch, "gradwise-1thread": Gradwise1,
+           "pytorch-1thread": PyTorch1}
