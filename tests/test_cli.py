@@ -59,6 +59,31 @@ def test_report_writes_the_table_with_links_relative_to_the_file(runner, tmp_pat
     assert "(../results/ewa-temperatures.png)" in table          # resolves from docs/
 
 
+def test_brief_report_shows_the_headline_checks(runner, tmp_path):
+    results = tmp_path / "results"
+    assert runner.invoke(main, ["lab", "run", "ewa", "--no-progress", "--out", str(results)]).exit_code == 0
+    out = runner.invoke(main, ["lab", "report", "--brief", "--out", str(results)])
+    assert out.exit_code == 0, out.output
+    header, rule, row = out.output.splitlines()[:3]
+    assert header.startswith("| experiment | reference | key numbers: gradwise (published) |")
+    assert row.count(" | ") == header.count(" | ")                # one cell per column
+    # ewa names two headline checks (the quiz), out of its nine checks
+    assert "v2: 7.5 (7.5)<br>v2 corrected: 10 (10)" in row
+    assert "| 9/9 | yes | `gradwise lab run ewa`" in row
+
+
+def test_brief_report_falls_back_to_the_first_checks_and_marks_failures(tmp_path):
+    from gradwise.lab import Result
+    from gradwise.lab.report import brief_markdown
+
+    checks = [{"name": "a", "ours": 1.0, "reference": 2.0, "tol": 0.1, "ok": False},
+              {"name": "b", "ours": 3.0, "reference": 3.0, "tol": 0.0, "ok": True},
+              {"name": "c", "ours": 4.0, "reference": 4.0, "tol": 0.0, "ok": True}]
+    r = Result("not_registered", "T", "S", False, False, checks, {}, [], 1.0)
+    row = brief_markdown([r]).splitlines()[2]
+    assert "a: 1 (2) ✗<br>b: 3 (3) |" in row and "| 2/3 | no |" in row
+
+
 def test_errors_are_clear(runner, tmp_path):
     bad = runner.invoke(main, ["lab", "run", "nope"])
     assert bad.exit_code == 2 and "unknown experiment(s) nope" in bad.output

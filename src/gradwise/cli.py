@@ -3,7 +3,7 @@
     gradwise lab list                         the experiments, their sources, the data they need
     gradwise lab run NAME [NAME...] [--quick] [--out DIR]
     gradwise lab run --all [--quick] [--available]
-    gradwise lab report [--out DIR] [--write FILE]
+    gradwise lab report [--out DIR] [--write FILE] [--brief]
     gradwise demo                             a small MLP on generated spirals
     gradwise search [SPACE.json] [--dataset moons] [--trials 20] [--rounds 1] [--out DIR]
     gradwise train CONFIG.json [--monitor | --babysit] [--out DIR]
@@ -110,20 +110,28 @@ def lab_run(names, run_all, available, quick, out, no_progress):
               help="Folder the results were written to.")
 @click.option("--write", type=click.Path(dir_okay=False), default=None,
               help="Also write the table to this Markdown file (plot links relative to it).")
-def lab_report(out, write):
+@click.option("--brief", is_flag=True,
+              help="One short row per experiment: its key numbers and how many checks held "
+                   "(the table README.md shows).")
+def lab_report(out, write, brief):
     """Print the Markdown table of results: experiment, reference, gradwise, reproduced, plots."""
     from .lab import collect, markdown
     from .lab.core import _atomic_write
+    from .lab.report import brief_markdown
 
     results = collect(Path(out))
     if not results:
         raise click.ClickException(f"no results in {out}/: run `gradwise lab run --all` first")
-    click.echo(markdown(results, plots_prefix=f"{out}/"))
+
+    def table(prefix: str) -> str:
+        return brief_markdown(results) if brief else markdown(results, plots_prefix=prefix)
+
+    click.echo(table(f"{out}/"))
     n = sum(r.reproduced for r in results)
     click.echo(f"\n{n}/{len(results)} reproduced")
     if write:
         rel = os.path.relpath(out, start=os.path.dirname(os.path.abspath(write)))
-        text = markdown(results, plots_prefix=f"{Path(rel).as_posix()}/") + "\n"
+        text = table(f"{Path(rel).as_posix()}/") + "\n"
         _atomic_write(Path(write), lambda f: f.write(text.encode()))
 
 

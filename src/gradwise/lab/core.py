@@ -82,6 +82,7 @@ class Experiment:
     fn: Callable
     quick_note: str = ""  # what --quick changes
     needs: tuple = ()     # dataset files it reads, as gradwise.datasets names them
+    headline: dict = field(default_factory=dict)  # short label -> check name, for the brief report
 
     def missing_data(self) -> list[str]:
         """The needed dataset files found in none of the data folders (nothing is verified
@@ -102,13 +103,16 @@ class Experiment:
         return result
 
 
-def experiment(name: str, title: str, source: str, quick_note: str = "", needs=()):
+def experiment(name: str, title: str, source: str, quick_note: str = "", needs=(), headline=None):
     """Register a lab experiment under `name`; `needs` lists the dataset files it reads
-    (e.g. "course/data.mat"), so the CLI can tell which runs a machine without them can do."""
+    (e.g. "course/data.mat"), so the CLI can tell which runs a machine without them can do.
+    `headline` maps short labels to the names of the checks that sum the result up, in the
+    order the brief report (`gradwise lab report --brief`, README's table) shows them."""
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"lab: experiment {name!r} is registered twice")
-        REGISTRY[name] = Experiment(name, title, source, fn, quick_note, tuple(needs))
+        REGISTRY[name] = Experiment(name, title, source, fn, quick_note, tuple(needs),
+                                    dict(headline or {}))
         return fn
     return register
 

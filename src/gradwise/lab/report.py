@@ -67,3 +67,42 @@ def markdown(results: list[Result], plots_prefix: str = "") -> str:
         experiment = _escape(f"**{r.title}**<br>`{r.name}`, {r.source}")
         lines.append(f"| {experiment} | {refs} | {ours} | {mark} | {plots} | {rerun(r)} |")
     return "\n".join(lines)
+
+
+def _headline_cell(label: str, check: dict) -> str:
+    """'label ours (published)' for a value, the largest gap for a curve, the bound for a
+    claim that is an inequality; a check that failed is marked."""
+    kind = check.get("kind")
+    if kind == "series":
+        text = f"{label}: max diff {_fmt(check['ours'])} over {len(check['points'])} points"
+    elif kind == "bound":
+        text = f"{label}: {_fmt(check['ours'])} (claim: {Check(**check).expected()})"
+    else:
+        text = f"{label}: {_fmt(check['ours'])} ({_fmt(check['reference'])})"
+    return _escape(text) + ("" if check["ok"] else " ✗")
+
+
+def headline(r: Result) -> list[str]:
+    """The checks that sum a result up, as the experiment names them (its `headline`); the
+    first two checks for an experiment that names none or a run that lacks them."""
+    exp = REGISTRY.get(r.name)
+    by_name = {c["name"]: c for c in r.checks}
+    labelled = [(label, by_name[name]) for label, name in (exp.headline if exp else {}).items()
+                if name in by_name]
+    if not labelled:
+        labelled = [(c["name"], c) for c in r.checks[:2]]
+    return [_headline_cell(label, c) for label, c in labelled]
+
+
+def brief_markdown(results: list[Result]) -> str:
+    """One short row per experiment: the key numbers (ours, then the published value in
+    parentheses), how many of all its checks held, and the command that reruns it."""
+    header = ("| experiment | reference | key numbers: gradwise (published) | checks held "
+              "| reproduced | how to rerun |")
+    lines = [header, "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        held = sum(bool(c["ok"]) for c in r.checks)
+        mark = ("yes" if r.reproduced else "no") + (" (quick run)" if r.quick else "")
+        lines.append(f"| {_escape(r.title)} | {_escape(r.source)} | {'<br>'.join(headline(r))} "
+                     f"| {held}/{len(r.checks)} | {mark} | {rerun(r)} |")
+    return "\n".join(lines)

@@ -53,7 +53,9 @@ def gradient_check(model, X, y, names=NAMES, h: float = 1e-4) -> dict:
 @experiment("two_layer_net", "Two-layer net 784-50-10 on MNIST by backprop, with a gradient check",
             f"{SOURCE}, ch. 5.7 (train_neuralnet.py, figure 4-12)",
             quick_note="3,000 iterations (5 epochs); gradient check of b1, W2, b2 only",
-            needs=MNIST_FILES)
+            needs=MNIST_FILES,
+            headline={"test accuracy": "test accuracy after 10,000 iterations",
+                      "gradient check W1": "gradient check W1: relative difference, backprop vs numerical"})
 def run(run):
     (X, y), (Xt, yt) = mnist()
     manual_seed(0)

@@ -82,7 +82,10 @@ def fit(model, X, Y, lr, iterations, run, desc):
 
 @experiment("cat_logistic", "Cat vs non-cat: logistic regression and its learning rate",
             "Neural Networks and Deep Learning, week 2 (Logistic Regression as a Neural Network)",
-            quick_note="101 iterations per model: the first two published costs", needs=FILES)
+            quick_note="101 iterations per model: the first two published costs", needs=FILES,
+            headline={"train %": "train accuracy (%)",
+                      "test %": "test accuracy (%)",
+                      "cost curve": "cost every 100 iterations (printed to 6 decimals)"})
 def run_logistic(run):
     X, y, X_test, y_test, classes, _ = load()
     Y = as_targets(y)
@@ -126,7 +129,11 @@ def run_logistic(run):
 
 @experiment("cat_deep", "Cat vs non-cat: two-layer and four-layer networks",
             "Neural Networks and Deep Learning, week 4 (Deep Neural Network - Application)",
-            quick_note="101 iterations per model: the first two published costs", needs=FILES)
+            quick_note="101 iterations per model: the first two published costs", needs=FILES,
+            headline={"2-layer train %": "two-layer 12288-7-1: train accuracy (%)",
+                      "2-layer test %": "two-layer 12288-7-1: test accuracy (%)",
+                      "4-layer train %": "four-layer [12288, 20, 7, 5, 1]: train accuracy (%)",
+                      "4-layer test %": "four-layer [12288, 20, 7, 5, 1]: test accuracy (%)"})
 def run_deep(run):
     X, y, X_test, y_test, classes, x_test_images = load()
     Y = as_targets(y)

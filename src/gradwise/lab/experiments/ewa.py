@@ -28,7 +28,9 @@ def synthetic_year(seed: int = 0) -> np.ndarray:
 
 
 @experiment("ewa", "Exponentially weighted averages with and without bias correction",
-            "Improving Deep Neural Networks, week 2 (quiz and lecture)")
+            "Improving Deep Neural Networks, week 2 (quiz and lecture)",
+            headline={"v2": "quiz: v_2 without bias correction (beta 0.5)",
+                      "v2 corrected": "quiz: v_2 with bias correction"})
 def run(run):
     # the quiz: beta 0.5, theta_1 = theta_2 = 10
     raw = ewa([10.0, 10.0], beta=0.5, bias_correction=False)

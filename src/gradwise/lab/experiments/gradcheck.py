@@ -58,7 +58,9 @@ class _BrokenSigmoid(Function, register=False):
 
 
 @experiment("gradient_checking", "Gradient checking: 1-D, N-D, and a broken backward caught",
-            "Improving Deep Neural Networks, week 1 (Gradient Checking)")
+            "Improving Deep Neural Networks, week 1 (Gradient Checking)",
+            headline={"N-D difference": "N-D difference, backprop by autograd",
+                      "broken backward": "N-D difference with the broken backward"})
 def run(run):
     # 1-D: J = theta x at theta = 4, x = 2
     theta = Tensor(np.array(4.0), requires_grad=True)

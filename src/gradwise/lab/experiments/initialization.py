@@ -48,7 +48,12 @@ TITLES = {"zeros": "zeros", "large": "large random (x10)", "he": "He"}
 
 @experiment("initialization", "Initialization: zeros vs large random vs He on the circles",
             "Improving Deep Neural Networks, week 1 (Initialization)",
-            quick_note="2,001 iterations per initialization: the first three published costs")
+            quick_note="2,001 iterations per initialization: the first three published costs",
+            headline={"zeros test %": "zeros: test accuracy (%)",
+                      "large x10 train %": "large random (x10): train accuracy (%)",
+                      "large x10 test %": "large random (x10): test accuracy (%)",
+                      "He train %": "He: train accuracy (%)",
+                      "He test %": "He: test accuracy (%)"})
 def run(run):
     X_train, y_train = make_circles(300, noise=0.05, random_state=1)
     X_test, y_test = make_circles(100, noise=0.05, random_state=2)

@@ -87,7 +87,12 @@ def train(kind, lr0, decay, X_np, y, epochs, run, desc):
 
 @experiment("optimization", "Optimization: mini-batch GD vs momentum vs Adam, and lr decay",
             "Improving Deep Neural Networks, week 2 (Optimization Methods)",
-            quick_note="1,001 epochs of Adam and of GD with decay: the first two published costs")
+            quick_note="1,001 epochs of Adam and of GD with decay: the first two published costs",
+            headline={"GD %": "gd: train accuracy (%)",
+                      "momentum %": "momentum: train accuracy (%)",
+                      "Adam %": "adam: train accuracy (%)",
+                      "GD + decay %": "gd + decay: train accuracy (%)",
+                      "momentum + decay %": "momentum + decay: train accuracy (%)"})
 def run(run):
     X_np, y = make_moons(300, noise=0.2, random_state=3)
     X = as_inputs(X_np)

@@ -13,7 +13,9 @@ TRUTH = {"AND": [0, 0, 0, 1], "NAND": [1, 1, 1, 0], "OR": [0, 1, 1, 1], "XOR": [
 
 
 @experiment("perceptron", "Perceptron: AND/NAND/OR gates, XOR needs two layers",
-            "Deep Learning from Scratch, ch. 2")
+            "Deep Learning from Scratch, ch. 2",
+            headline={"XOR, one perceptron": "XOR: best single perceptron accuracy",
+                      "XOR, two layers": "XOR by two layers (NAND, OR -> AND)"})
 def run(run):
     fig, axes = figure(4, size=(3.25, 3.2))
     table = {}

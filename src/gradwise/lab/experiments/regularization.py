@@ -82,7 +82,13 @@ def football_net(dropout_masks=None) -> nn.Sequential:
 @experiment("regularization", "Regularization: none vs L2 vs dropout on the football data",
             "Improving Deep Neural Networks, week 1 (Regularization)",
             quick_note="the cost at iteration 0 of each model, and 10,001 iterations with dropout",
-            needs=("course/data.mat",))
+            needs=("course/data.mat",),
+            headline={"none train %": "no regularization: train accuracy (%)",
+                      "none test %": "no regularization: test accuracy (%)",
+                      "L2 train %": "L2, lambda 0.7: train accuracy (%)",
+                      "L2 test %": "L2, lambda 0.7: test accuracy (%)",
+                      "dropout train %": "dropout, keep_prob 0.86: train accuracy (%)",
+                      "dropout test %": "dropout, keep_prob 0.86: test accuracy (%)"})
 def run(run):
     (X_train, y_train), (X_test, y_test) = load_football(dtype=np.float64)
     X, Y, X_te = as_inputs(X_train), as_targets(y_train), as_inputs(X_test)
