@@ -1,0 +1,78 @@
+"""The floors of DESIGN.md hold: each module imports only from its own floor and the ones
+below it (tensor and autograd at the bottom, ops above them, then the functional API, then
+nn/optim/data, then training and the model zoo, then vision/diagnosis/search, the lab and the
+command line on top). A module that reaches upward fails here, naming the import."""
+import ast
+from pathlib import Path
+
+import gradwise
+
+ROOT = Path(gradwise.__file__).parent
+
+FLOORS = {
+    "backend": 0,
+    "tensor": 1, "autograd": 1,          # the core: Tensor.backward() calls the engine
+    "ops": 2,
+    "functional": 3, "check": 3, "io": 3,
+    "nn": 4, "optim": 4, "data": 4, "datasets": 4,
+    "train": 5, "models": 5,
+    "vision": 6, "diagnose": 6, "search": 6,
+    "lab": 7,
+    "cli": 8, "__main__": 8,
+}
+# `from gradwise import name` for a name the package root re-exports (manual_seed, save, ...)
+# costs what the root imports: the functional floor and below.
+ROOT_FLOOR = FLOORS["functional"]
+
+
+def _imports(path: Path):
+    """(target parts relative to the package root, line) for every gradwise import in path."""
+    rel = path.relative_to(ROOT).with_suffix("").parts
+    package = list(rel[:-1])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                if node.module:
+                    yield base + node.module.split("."), node.lineno
+                else:
+                    for alias in node.names:
+                        yield base + [alias.name], node.lineno
+            elif node.module and node.module.split(".")[0] == "gradwise":
+                parts = node.module.split(".")[1:]
+                if parts:
+                    yield parts, node.lineno
+                else:
+                    for alias in node.names:
+                        yield [alias.name], node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("gradwise."):
+                    yield alias.name.split(".")[1:], node.lineno
+
+
+def _floor(parts) -> int | None:
+    if not parts:
+        return ROOT_FLOOR
+    return FLOORS.get(parts[0], ROOT_FLOOR)
+
+
+def test_every_top_level_module_has_a_floor():
+    tops = {p.stem for p in ROOT.glob("*.py") if p.stem != "__init__"}
+    tops |= {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    assert tops <= set(FLOORS), f"give these a floor in this test: {sorted(tops - set(FLOORS))}"
+
+
+def test_nothing_imports_from_a_floor_above_it():
+    upward = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("").parts
+        if rel == ("__init__",):
+            continue  # the package root re-exports the public API
+        mine = FLOORS[rel[0]]
+        for parts, line in _imports(path):
+            theirs = _floor(parts)
+            if theirs > mine:
+                upward.append(f"{'/'.join(rel)}.py:{line} (floor {mine}) imports "
+                              f"{'.'.join(parts)} (floor {theirs})")
+    assert not upward, "imports reaching up a floor:\n" + "\n".join(upward)
