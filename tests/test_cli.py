@@ -110,6 +110,30 @@ def test_missing_data_is_reported_or_skipped(runner, monkeypatch, tmp_path):
     assert out.output.splitlines()[-1].endswith("skipped for missing data: regularization")
 
 
+def test_downloadable_data_is_not_skipped_and_offline_is_a_clear_failure(runner, monkeypatch,
+                                                                           tmp_path):
+    """MNIST has public mirrors: `lab list` says it downloads on first use and --available
+    runs the experiment; with the network down the run fails naming the files, not a trace."""
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    listing = runner.invoke(main, ["lab", "list"]).output
+    two_layer = next(line for line in listing.splitlines() if line.startswith("two_layer_net"))
+    assert two_layer.endswith("(not here: downloaded on first use)")
+    regularization = next(line for line in listing.splitlines() if line.startswith("regularization"))
+    assert regularization.endswith("(not found)")
+    out = runner.invoke(main, ["lab", "run", "two_layer_net", "--available", "--quick", "--no-progress",
+                               "--out", str(tmp_path)])
+    assert out.exit_code == 1
+    assert "two_layer_net: not run:" in out.output and "train-images-idx3-ubyte.gz" in out.output
+    assert "skipped" not in out.output.splitlines()[-1]
+
+
 def test_a_failed_reproduction_exits_nonzero(runner, tmp_path, monkeypatch):
     from gradwise.lab.core import experiment
 

@@ -46,8 +46,10 @@ def lab_list():
 
     width = max(len(n) for n in REGISTRY)
     for name, exp in REGISTRY.items():
-        missing = exp.missing_data()
-        data = f"  needs {', '.join(exp.needs)}" + (" (not found)" if missing else "") if exp.needs else ""
+        missing, unobtainable = exp.missing_data(), exp.unobtainable_data()
+        state = (" (not found)" if unobtainable else " (not here: downloaded on first use)"
+                 if missing else "")
+        data = f"  needs {', '.join(exp.needs)}{state}" if exp.needs else ""
         click.echo(f"{name:<{width}}  {exp.title}  [{exp.source}]{data}")
 
 
@@ -55,7 +57,8 @@ def lab_list():
 @click.argument("names", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every experiment.")
 @click.option("--available", is_flag=True,
-              help="Skip (and list) the experiments whose dataset files are not on this machine.")
+              help="Skip (and list) the experiments whose dataset files are not on this machine "
+                   "and cannot be downloaded (the course files); MNIST downloads on first use.")
 @click.option("--quick", is_flag=True, help="A smaller run that checks the key numbers (as the tests do).")
 @click.option("--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
               help="Folder for the JSON results and PNG plots.")
@@ -80,7 +83,7 @@ def lab_run(names, run_all, available, quick, out, no_progress):
     start, reproduced, failed, skipped = time.perf_counter(), [], [], []
     for name in names:
         exp = REGISTRY[name]
-        missing = exp.missing_data()
+        missing = exp.unobtainable_data()
         if available and missing:
             click.echo(f"== {name}: skipped, its data is not here ({', '.join(missing)})")
             skipped.append(name)

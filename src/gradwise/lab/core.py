@@ -91,6 +91,13 @@ class Experiment:
 
         return [rel for rel in self.needs if not any((root / rel).is_file() for root in search_roots())]
 
+    def unobtainable_data(self) -> list[str]:
+        """The missing files that no public mirror serves either (the course files): a run
+        cannot get them by itself. MNIST and Fashion-MNIST download on first use."""
+        from ..datasets._store import FILES
+
+        return [rel for rel in self.missing_data() if not (rel in FILES and FILES[rel].mirrors)]
+
     def run(self, out: Path, quick: bool = False, progress: bool = True) -> "Result":
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
