@@ -12,12 +12,9 @@ Convolution
               slice of dcol into X's gradient at that offset (strided slices, no np.add.at).
               This step works batch-last, (C, H, W, m): see col2im.
 
-Pooling works on the same kernel offsets: for each (p, q) of the f x f window, the strided
-slice X[:, :, p::s, q::s] holds that corner of every window at once, so a pooling layer is
-f f cheap passes over slices (a running max, a running sum) instead of a reduction over
-small inner axes, which NumPy does slowly. When the windows tile the input (stride = kernel,
-the usual 2 x 2 / 2 pooling), every input pixel lies in exactly one window and the backward
-writes each slice of the gradient once, without zero-filling or adding.
+Pooling: max and mean over a window are separable, so a pooling layer pools along W, then
+along H, each stage f passes over strided slices of one axis (see the pooling section below)
+instead of a reduction over small window axes, which NumPy does slowly.
 """
 from __future__ import annotations
 
@@ -123,7 +120,7 @@ class Conv2d(Function):
             # [dW | db] = sum over examples i of dZ_i [col_i; 1]^T
             dWb = _sum_of_products(dZ, self.col)
             dW = dWb[:, :K].reshape(F_, -1, *self.f)
-            db = dWb[:, K] if len(self.needs_grad) == 3 else None
+            db = dWb[:, K].copy() if len(self.needs_grad) == 3 else None
         if self.needs_grad[0]:
             # dcol = W_2d^T dZ as one GEMM over the batch-last dZ (F, Ho Wo m), then col2im
             dZt = dZ.reshape(m, F_, Ho, Wo).transpose(1, 2, 3, 0).reshape(F_, -1)
@@ -209,7 +206,7 @@ def _max_grad(A, M, dM, axis, f, s):
             hit &= free
             free &= ~hit
         else:                              # the max is in the window: if not before, here
-            hit = free
+            hit = free                     # (so a window whose max is NaN sends it here)
         if tiled:
             np.multiply(dM, hit, out=dA[index])
         else:
