@@ -11,8 +11,12 @@ never the best epoch on the test set). The result file records the recipe it ran
   0.01 * randn (the book's train_convnet.py: Adam 0.001, batches of 100, 20 epochs; "about
   98.9%" on the test digits, checked within 0.3 points).
 - LeNet-5 (LeCun et al. 1998): conv 6 5x5 - tanh - avg-pool - conv 16 5x5 - tanh - avg-pool -
-  120 - 84 - 10, the digits padded to 32 x 32 and standardized. The paper's LeNet-5 errs on
-  0.95% of the test digits without distortions: 99.05%, checked within 0.3 points.
+  120 - 84 - 10, the digits padded to 32 x 32 and standardized, trained on digits shifted at
+  random by up to 2 pixels each way (the recipe `lenet5_shift`, a simple form of the paper's
+  distorted training set). The paper's LeNet-5 trained on distorted digits errs on 0.8% of
+  the test digits: 99.2%, checked within 0.3 points, and at least 99.0%. (Without the shifts,
+  the recipe `lenet5`, the same network reached 98.97% after 20 epochs; the paper's 0.95%
+  error without distortions is 99.05%.)
 
 The SimpleConvNet run also draws its 30 first-layer filters before and after training, as
 the book's figure 7-24: noise before, edge and blob detectors after.
@@ -30,8 +34,9 @@ from ..plots import figure
 
 REFERENCE = {
     "simple_convnet": (0.989, f"{SOURCE}, ch. 7.5: about 98.9%"),
-    "lenet5": (0.9905, "LeCun et al. 1998: 0.95% test error"),
+    "lenet5_shift": (0.992, "LeCun et al. 1998: 0.8% test error, distorted training digits"),
 }
+FLOOR = {"lenet5_shift": 0.990}    # what the model zoo promises, beside the published number
 QUICK_TRAIN, QUICK_TEST, QUICK_EPOCHS = 10_000, 1000, 1
 
 
@@ -84,6 +89,8 @@ def check_and_plot(run, name: str, title: str, model, record, filters_before) ->
                         acc, low=0.85)
     else:
         run.check(f"test accuracy ({where})", acc, reference, 0.003)
+        if name in FLOOR:
+            run.check_bound(f"test accuracy at least {FLOOR[name]:.1%}", acc, low=FLOOR[name])
 
     rows = [e for e in record.epochs if "test_accuracy" in e]
     fig, (ax_acc, ax_loss) = figure(2, size=(4.2, 3.2))
@@ -121,15 +128,17 @@ def _plot_filters(run, before: np.ndarray, after: np.ndarray) -> None:
 
 @experiment("simple_convnet", "SimpleConvNet on MNIST (conv-relu-pool-affine-relu-affine)",
             f"{SOURCE}, ch. 7.5 (train_convnet.py); gradwise.models.mnist recipe",
-            quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES)
+            quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES,
+            headline={"test accuracy": f"test accuracy ({REFERENCE['simple_convnet'][1]})"})
 def simple_convnet(run):
     model, record, before = train_cnn(run, "simple_convnet")
     check_and_plot(run, "simple_convnet", "SimpleConvNet", model, record, before)
 
 
-@experiment("lenet5", "LeNet-5 on MNIST (tanh, average pooling)",
+@experiment("lenet5", "LeNet-5 on MNIST (tanh, average pooling, shifted training digits)",
             "LeCun et al. 1998; gradwise.models.mnist recipe",
-            quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES)
+            quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES,
+            headline={"test accuracy": f"test accuracy ({REFERENCE['lenet5_shift'][1]})"})
 def lenet5(run):
-    model, record, before = train_cnn(run, "lenet5")
-    check_and_plot(run, "lenet5", "LeNet-5", model, record, before)
+    model, record, before = train_cnn(run, "lenet5_shift")
+    check_and_plot(run, "lenet5_shift", "LeNet-5", model, record, before)
