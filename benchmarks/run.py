@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _harness  # noqa: E402
 
-BENCHMARKS = ["mlp", "cnn", "cnn_lenet5", "cnn_infer", "fit_overhead"]
+BENCHMARKS = ["mlp", "cnn", "cnn_lenet5", "cnn_infer", "fit_overhead", "data_loader"]
 
 
 def main(argv=None) -> int:
