@@ -206,6 +206,63 @@ def test_a_batch_without_triplets_gives_zero_and_backpropagates():
         np.testing.assert_array_equal(E.grad, 0.0)
 
 
+def test_plain_distances_match_torch_triplet_margin_loss():
+    """squared=False is PyTorch's TripletMarginLoss: max(||A - P|| - ||A - N|| + alpha, 0)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    A, P, N = (rng.standard_normal((8, 5)) for _ in range(3))
+    ours = [t64(x, True) for x in (A, P, N)]
+    L = triplet_loss(*ours, alpha=1.0, squared=False)
+    L.backward()
+    theirs = [torch.tensor(x, requires_grad=True) for x in (A, P, N)]
+    Lt = torch.nn.functional.triplet_margin_with_distance_loss(
+        *theirs, distance_function=lambda a, b: (a - b).pow(2).sum(-1).sqrt(), margin=1.0)
+    Lt.backward()
+    assert 0 < float(L.data) == pytest.approx(Lt.item(), rel=1e-12)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    # torch's default (eps 1e-6 added to the difference) agrees to that eps
+    default = torch.nn.TripletMarginLoss(margin=1.0)(*(torch.tensor(x) for x in (A, P, N)))
+    assert float(L.data) == pytest.approx(default.item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("mining", ["batch_hard", "semi_hard"])
+def test_plain_distance_losses_gradcheck(mining):
+    rng = np.random.default_rng(14)
+    A, P, N = (rng.standard_normal((6, 4)) for _ in range(3))
+    gradcheck(lambda a, p, n: triplet_loss(a, p, n, 0.5, squared=False), [A, P, N])
+    y = np.repeat(np.arange(3), 3)
+    E = rng.standard_normal((9, 3))
+    D = np.sqrt(pairwise_squared_distances(t64(E)).data)
+    assert np.diff(np.sort(D[np.triu_indices(9, 1)])).min() > 1e-4   # triplets stay mined
+    L = batch_triplet_loss(t64(E), y, 1.0, mining, "none", squared=False).data
+    assert (L > 0).any()
+    # the triplets mined on squared distances, their plain distances
+    np.testing.assert_allclose(L, np.maximum(_plain_reference(E, y, mining, 1.0), 0.0))
+    gradcheck(lambda e: batch_triplet_loss(e, y, 1.0, mining, squared=False), [E])
+
+
+def _plain_reference(E, y, mining, alpha):
+    from gradwise.vision.face import batch_hard_triplets, semi_hard_triplets
+
+    D2 = ((E[:, None] - E[None]) ** 2).sum(-1)
+    a, p, n = (batch_hard_triplets if mining == "batch_hard" else semi_hard_triplets)(D2, y)
+    D = np.sqrt(D2)
+    return D[a, p] - D[a, n] + alpha
+
+
+def test_plain_distance_of_merged_embeddings_has_a_finite_gradient():
+    """sqrt has an infinite slope at 0: identical embeddings must not give NaN gradients."""
+    E = t64(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), requires_grad=True)
+    for mining in ("batch_hard", "semi_hard"):
+        E.grad = None
+        L = batch_triplet_loss(E, [0, 0, 1, 1], 0.5, mining, squared=False)
+        L.backward()
+        assert np.isfinite(float(L.data)) and np.isfinite(E.grad).all()
+    assert repr(TripletLoss(0.1, "batch_hard", squared=False)) == (
+        "TripletLoss(alpha=0.1, mining='batch_hard', squared=False)")
+
+
 def test_triplet_errors_name_the_problem():
     E = t64(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"labels must have shape \(4,\)"):
@@ -359,6 +416,24 @@ def test_embedding_net_and_siamese():
         EmbeddingNet((1, 4, 4), channels=(4, 4, 4))
 
 
+def test_embedding_net_without_projection_and_with_dropout():
+    net = EmbeddingNet((1, 28, 28), embedding_dim=None, channels=(4, 8), dropout=0.5)
+    assert net.embedding_dim == 8 * 7 * 7                      # 28 -> 14 -> 7, 8 channels
+    X = gw.randn(6, 1, 28, 28)
+    E1, E2 = net(X).data, net(X).data
+    np.testing.assert_allclose(np.linalg.norm(E1, axis=1), 1.0, rtol=1e-5)
+    assert (E1 >= 0).all()                                     # after a ReLU: d in [0, 2]
+    assert not np.allclose(E1, E2)                             # dropout draws in training
+    net.eval()
+    np.testing.assert_array_equal(net(X).data, net(X).data)    # and is off in eval mode
+    np.testing.assert_array_equal(embed(net, X.data), net(X).data)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="embedding_dim must be a positive int or None"):
+            EmbeddingNet(embedding_dim=bad)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        EmbeddingNet(dropout=1.0)
+
+
 def test_training_pulls_positives_together():
     """Two classes of noisy prototypes: a few semi-hard steps separate them."""
     from gradwise import optim
@@ -408,6 +483,24 @@ def test_one_shot_demo_beats_pixels_on_unseen_classes(tmp_path):
     png, js = plot_roc(result, tmp_path / "roc.png"), save_result(result, tmp_path / "r.json")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(js.read_text())["test_auc"] == pytest.approx(result.test_auc)
+
+
+@needs_mnist
+def test_softmax_baseline_trains_the_same_embedding_net():
+    from gradwise.vision.one_shot import SoftmaxBaseline, one_shot_demo
+
+    net = EmbeddingNet(channels=(4, 8), embedding_dim=16)
+    result, trained = one_shot_demo("mnist", train_classes=(0, 3, 6), epochs=1,
+                                    train_images=600, loss="softmax", n_pairs=500, draws=2,
+                                    data_dir=DATA, verbose=0, net=net)
+    assert trained is net and result.loss == "softmax" and result.embedding_dim == 16
+    assert result.unseen_classes == [1, 2, 4, 5, 7, 8, 9]
+    assert 0.0 <= result.history["accuracy"][-1] <= 1.0 and "softmax" in result.summary()
+    head = SoftmaxBaseline(net, 3)
+    assert head(gw.randn(2, 1, 28, 28)).shape == (2, 3)
+    assert len(list(head.parameters())) == len(list(net.parameters())) + 2   # + W, b
+    with pytest.raises(ValueError, match="loss must be one of"):
+        one_shot_demo("mnist", loss="arcface", data_dir=DATA)
 
 
 @needs_mnist

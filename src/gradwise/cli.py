@@ -278,22 +278,29 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
               show_default=True)
 @click.option("--train-classes", default="0,1,2,3,4", show_default=True,
               help="Classes the embedding trains on; the others are the unseen identities.")
-@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1))
-@click.option("--train-images", default=6000, show_default=True, type=click.IntRange(min=0),
+@click.option("--epochs", default=6, show_default=True, type=click.IntRange(min=1))
+@click.option("--train-images", default=12000, show_default=True, type=click.IntRange(min=0),
               help="Training images drawn from those classes (0: all of them).")
+@click.option("--loss", type=click.Choice(["triplet", "softmax"]), default="triplet",
+              show_default=True, help="softmax: the classifier baseline, same network.")
 @click.option("--mining", type=click.Choice(["semi_hard", "batch_hard"]), default="semi_hard",
               show_default=True)
-@click.option("--alpha", default=0.2, show_default=True, type=click.FloatRange(min=0),
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(min=0),
               help="The triplet loss margin (embeddings on the unit sphere).")
-@click.option("--augment", is_flag=True, help="Shift and rotate the training images at random.")
+@click.option("--distance", type=click.Choice(["squared", "plain"]), default="squared",
+              show_default=True, help="Distances in the triplet loss (plain suits batch_hard).")
+@click.option("--embedding-dim", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Project the features to this many numbers (0: no projection).")
+@click.option("--augment/--no-augment", default=True, show_default=True,
+              help="Shift and rotate the training images at random.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default="runs/verify", show_default=True,
               help="Folder for verify-DATASET.json and verify-DATASET-roc.png.")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also save the trained embedding network's state dict (gradwise.save, .npz).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
-def verify(dataset, train_classes, epochs, train_images, mining, alpha, augment, seed, out,
-           save_model, no_progress):
+def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, distance,
+           embedding_dim, augment, seed, out, save_model, no_progress):
     """Face verification, one-shot: train a Siamese embedding with the triplet loss on some
     classes, then verify and recognise the unseen classes from one example each.
 
@@ -312,8 +319,10 @@ def verify(dataset, train_classes, epochs, train_images, mining, alpha, augment,
                                  param_hint="--train-classes")
     try:
         result, net = one_shot_demo(dataset, classes, epochs=epochs,
-                                    train_images=train_images or None, mining=mining, alpha=alpha,
-                                    augment=augment, seed=seed, verbose=0 if no_progress else 1)
+                                    train_images=train_images or None, loss=loss, mining=mining,
+                                    alpha=alpha, squared=distance == "squared",
+                                    embedding_dim=embedding_dim or None, augment=augment,
+                                    seed=seed, verbose=0 if no_progress else 1)
     except (FileNotFoundError, DatasetIntegrityError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())

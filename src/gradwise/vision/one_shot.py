@@ -26,6 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend, optim
+from .. import functional as F
+from ..nn import Linear, Module
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..train import fit
 from .face import (
     EmbeddingNet,
@@ -41,6 +44,7 @@ from .face import (
 from .image_files import atomic_write
 
 DATASETS = ("mnist", "fashion-mnist")
+LOSSES = ("triplet", "softmax")
 
 
 @dataclass
@@ -50,6 +54,7 @@ class OneShotResult:
     dataset: str
     train_classes: list
     unseen_classes: list
+    loss: str                        # 'triplet', or the 'softmax' classifier baseline
     mining: str
     epochs: int
     train_images: int
@@ -66,14 +71,23 @@ class OneShotResult:
     pixel_test_auc: float
     pixel_one_shot_accuracy: float
     test_pairs: int
+    alpha: float = 0.0               # the triplet margin (unused by the softmax baseline)
+    squared: bool = True             # squared or plain distances in the triplet loss
+    embedding_dim: int = 0
     history: dict = field(default_factory=dict)
     roc: dict = field(default_factory=dict)   # fpr, tpr of the test pairs (embedding, pixels)
 
     def summary(self) -> str:
+        if self.loss == "triplet":
+            how = f"triplet loss, {self.mining} mining, alpha {self.alpha:g}"
+            how += "" if self.squared else ", plain distances"
+        else:
+            how = "softmax classifier baseline"
         lines = [
             (f"one-shot verification on {self.dataset}: trained on classes {self.train_classes} "
-             f"({self.train_images} images, {self.epochs} epochs, {self.mining} mining, "
-             f"{self.train_seconds:.0f} s), tested on unseen classes {self.unseen_classes}"),
+             f"({self.train_images} images, {self.epochs} epochs, {how}, "
+             f"{self.embedding_dim}-d embedding, {self.train_seconds:.0f} s), tested on unseen "
+             f"classes {self.unseen_classes}"),
             (f"  verification: threshold d <= {self.threshold:.3f} (dev accuracy "
              f"{self.dev_accuracy:.3f}); test accuracy {self.test_accuracy:.3f}, ROC AUC "
              f"{self.test_auc:.4f} on {self.test_pairs} pairs"),
@@ -183,21 +197,44 @@ def _unit_pixels(X: np.ndarray) -> np.ndarray:
     return P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-12)
 
 
-def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs: int = 3,
-                  train_images: int | None = 6000, embedding_dim: int = 64,
-                  channels=(8, 16, 32), alpha: float = 0.2, mining: str = "semi_hard",
+class SoftmaxBaseline(Module):
+    """The comparison baseline: the same embedding network trained as a classifier of the
+    training classes, scores s W f(x) + b on the unit embedding f(x), cross-entropy loss;
+    verification then uses f(x) alone, as for the triplet loss. The scale s = 10 (NormFace,
+    Wang et al. 2017): scores of a unit vector lie within +-||W_k||, too narrow for the
+    softmax to become confident at the start."""
+
+    def __init__(self, embedding_net: Module, n_classes: int, scale: float = 10.0):
+        super().__init__()
+        self.embedding_net = embedding_net
+        self.head = Linear(embedding_net.embedding_dim, n_classes)
+        self.scale = float(scale)
+
+    def forward(self, X):
+        return self.head(self.embedding_net(X) * self.scale)
+
+
+def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs: int = 6,
+                  train_images: int | None = 12000, embedding_dim: int | None = None,
+                  channels=(8, 16, 32), dropout: float = 0.3, alpha: float = 0.05,
+                  mining: str = "semi_hard", squared: bool = True, loss: str = "triplet",
                   lr: float = 1e-3, P: int = 5, K: int = 24, n_pairs: int = 6000,
-                  draws: int = 20, augment: bool = False, seed: int = 0, data_dir=None,
-                  verbose: int = 1, net: EmbeddingNet | None = None):
+                  draws: int = 20, augment: bool = True, cosine: bool = False, seed: int = 0,
+                  data_dir=None, verbose: int = 1, net: EmbeddingNet | None = None):
     """Train an EmbeddingNet on `train_classes`, evaluate on the other classes; returns
-    (OneShotResult, the trained network). See the module docstring for the protocol.
+    (OneShotResult, the trained network). See the module docstring for the protocol and
+    the measured numbers.
 
     train_images: how many training images of those classes to use (None: all of them);
-    P, K: identities per batch and images per identity (PKBatches). augment: shift training
-    images by up to 2 pixels and rotate them by up to 10 degrees (on MNIST this did not
-    raise the unseen classes' AUC). `net`, if given, is
-    trained instead of a new EmbeddingNet(embedding_dim, channels).
+    P, K: identities per batch and images per identity (PKBatches), epochs of
+    train_images / (P K) batches. embedding_dim, channels, dropout: the EmbeddingNet (None:
+    no projection, the last block is the embedding). alpha, mining, squared: the triplet
+    loss (TripletLoss). loss='softmax': the classifier baseline instead (SoftmaxBaseline).
+    augment: shift training images by up to 2 pixels and rotate them by up to 10 degrees.
+    `net`, if given, is trained instead of a new EmbeddingNet.
     """
+    if loss not in LOSSES:
+        raise ValueError(f"one_shot_demo: loss must be one of {LOSSES}, got {loss!r}")
     (x_train, t_train), (x_test, t_test) = _load(dataset, data_dir)
     train_classes = sorted(int(c) for c in train_classes)
     unseen = [c for c in range(10) if c not in train_classes]
@@ -214,13 +251,23 @@ def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs:
     seen_test = np.isin(t_test, train_classes)
     val = (x_test[seen_test], t_test[seen_test])
 
-    net = net if net is not None else EmbeddingNet(x_train.shape[1:], embedding_dim, channels)
-    loss_fn = TripletLoss(alpha, mining)
+    if net is None:
+        net = EmbeddingNet(x_train.shape[1:], embedding_dim, channels, dropout)
+    P = min(P, len(train_classes))
+    if loss == "triplet":
+        model, loss_fn, metrics = net, TripletLoss(alpha, mining, squared), ()
+        labels, val_labels = y, val[1]
+    else:                                                   # class indices 0..n-1
+        model, loss_fn = SoftmaxBaseline(net, len(train_classes)), F.cross_entropy
+        labels, val_labels = (np.searchsorted(train_classes, t) for t in (y, val[1]))
+        metrics = ("accuracy",)
     start = time.perf_counter()
-    history = fit(net, loss_fn, optim.Adam(net.parameters(), lr=lr),
-                  PKBatches(X, y, min(P, len(train_classes)), K, transform=_augmentation(augment)),
-                  val_data=val, epochs=epochs,
-                  batch_size=P * K, metrics=(), verbose=verbose)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    history = fit(model, loss_fn, opt,
+                  PKBatches(X, labels, P, K, transform=_augmentation(augment)),
+                  val_data=(val[0], val_labels), epochs=epochs, batch_size=P * K,
+                  metrics=metrics, verbose=verbose,
+                  scheduler=CosineAnnealingLR(opt, epochs) if cosine else None)
     seconds = time.perf_counter() - start
 
     # unseen classes: embeddings of the dev and test halves
@@ -242,9 +289,10 @@ def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs:
     px_closed = _recognition(Pt, yt, np.inf, draws, 0.6, np.random.default_rng(seed + 2))[0]
 
     result = OneShotResult(
-        dataset, train_classes, unseen, mining, epochs, len(X), round(seconds, 1),
+        dataset, train_classes, unseen, loss, mining, epochs, len(X), round(seconds, 1),
         threshold, dev_acc, test_acc, test_auc, closed, closed_std, open_right, rejected,
-        px_acc, px_auc, px_closed, int(n_pairs),
+        px_acc, px_auc, px_closed, int(n_pairs), float(alpha), bool(squared),
+        int(getattr(net, "embedding_dim", Et.shape[1])),
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
         roc={"fpr": fpr.tolist(), "tpr": tpr.tolist(),
              "pixel_fpr": px_fpr.tolist(), "pixel_tpr": px_tpr.tolist()},
@@ -261,7 +309,7 @@ def plot_roc(result: OneShotResult, path) -> Path:
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot(result.roc["fpr"], result.roc["tpr"],
-            label=f"triplet embedding (AUC {result.test_auc:.3f})")
+            label=f"{result.loss} embedding (AUC {result.test_auc:.3f})")
     ax.plot(result.roc["pixel_fpr"], result.roc["pixel_tpr"], "--",
             label=f"raw pixels (AUC {result.pixel_test_auc:.3f})")
     ax.plot([0, 1], [0, 1], ":", color="gray", lw=1)
