@@ -147,6 +147,42 @@ def test_a_failed_write_keeps_the_existing_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["ckpt.npz"]
 
 
+def test_atomic_write_replaces_whole_files_only(tmp_path):
+    """The one writer behind every file gradwise writes (results, plots, images, downloads)."""
+    path = tmp_path / "result.json"
+    gradwise.io.atomic_write(path, lambda f: f.write(b"old"))
+    assert path.read_bytes() == b"old"
+
+    def half_then_fail(f):
+        f.write(b"half of the new")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gradwise.io.atomic_write(path, half_then_fail)
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["result.json"]       # no temporary file left behind
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # the mode open() would give
+
+    with pytest.raises(FileNotFoundError, match=r"gradwise.save: cannot write .* no directory"):
+        gw.save({"x": np.arange(2)}, tmp_path / "missing" / "ckpt.npz")
+    nested = gradwise.io.atomic_write(tmp_path / "a" / "b" / "c.bin", lambda f: f.write(b"x"),
+                                      parents=True)
+    assert nested.read_bytes() == b"x"
+
+
+def test_save_figure_writes_a_png(tmp_path):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.subplots().plot([0, 1], [1, 0])
+    path = gradwise.io.save_figure(fig, tmp_path / "plots" / "line.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert os.listdir(path.parent) == ["line.png"]
+
+
 class _Exploit:
     """Unpickling this would create a file: a stand-in for arbitrary code execution."""
 

@@ -119,7 +119,7 @@ def lab_run(names, run_all, available, quick, out, no_progress):
 def lab_report(out, write, brief):
     """Print the Markdown table of results: experiment, reference, gradwise, reproduced, plots."""
     from .lab import collect, markdown
-    from .lab.core import _atomic_write
+    from .io import atomic_write
     from .lab.report import brief_markdown
 
     results = collect(Path(out))
@@ -135,7 +135,7 @@ def lab_report(out, write, brief):
     if write:
         rel = os.path.relpath(out, start=os.path.dirname(os.path.abspath(write)))
         text = table(f"{Path(rel).as_posix()}/") + "\n"
-        _atomic_write(Path(write), lambda f: f.write(text.encode()))
+        atomic_write(write, lambda f: f.write(text.encode()), parents=True)
 
 
 @main.command()

@@ -36,6 +36,8 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -117,18 +119,39 @@ def save(obj, path) -> None:
     meta = {"format": "gradwise", "version": FORMAT_VERSION, "tree": enc.encode(obj)}
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
 
-    directory, base = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"gradwise.save: cannot write '{path}': no directory '{directory}'")
-    tmp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    def write(f):
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, arr in [(TREE_ENTRY, blob), *enc.arrays.items()]:
+                with zf.open(name + ".npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, np.asanyarray(arr), allow_pickle=False)
+
+    atomic_write(path, write, who="gradwise.save")
+
+
+# ---- writing any file atomically -------------------------------------------------------------
+def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "") -> Path:
+    """Call write(f) on a new temporary file (binary) in the target's folder, flush and fsync
+    it, then rename it over `path` and fsync the folder: a reader never sees a half-written
+    file, a crash leaves either the old file or the new one, and a write that raises leaves
+    the old file as it was (the temporary file is removed). Every file gradwise writes goes
+    through here: checkpoints, results, plots, images, downloads.
+
+    parents: create missing folders; otherwise a missing folder is a FileNotFoundError that
+    names it (`who`, e.g. "gradwise.save", prefixes the message). The file gets the mode
+    open() would give it (0o666 less the umask)."""
+    path = Path(path)
+    directory = path.parent
+    if parents:
+        directory.mkdir(parents=True, exist_ok=True)
+    elif not directory.is_dir():
+        raise FileNotFoundError(f"{who + ': ' if who else ''}cannot write '{path}': "
+                                f"no directory '{directory}'")
+    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     # O_EXCL: never clobber a file; 0o666 lets the umask decide the mode, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for name, arr in [(TREE_ENTRY, blob), *enc.arrays.items()]:
-                    with zf.open(name + ".npy", "w", force_zip64=True) as entry:
-                        np.lib.format.write_array(entry, np.asanyarray(arr), allow_pickle=False)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -137,6 +160,13 @@ def save(obj, path) -> None:
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+    return path
+
+
+def save_figure(fig, path, dpi: int = 100, **savefig_kwargs) -> Path:
+    """A matplotlib Figure written atomically as PNG (missing folders created)."""
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, **savefig_kwargs),
+                        parents=True)
 
 
 def _fsync_dir(directory: str) -> None:

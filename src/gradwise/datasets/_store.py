@@ -21,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..io import atomic_write
 
 __all__ = [
     "FILES", "FileSpec", "DatasetIntegrityError", "cache_dir", "search_roots", "fetch",
@@ -163,20 +164,16 @@ def _progress(total: int, desc: str):
 
 
 def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
-    """Stream ``url`` into ``dest`` atomically, checking size and sha256 on the way."""
+    """Stream ``url`` into ``dest`` atomically, checking size and sha256 on the way: a
+    download that is cut short or does not match never replaces anything."""
     spec = FILES[rel]
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    h = hashlib.sha256()
-    n = 0
-    try:
-        with os.fdopen(fd, "wb") as out, _urlopen(url, timeout) as resp:
+
+    def write(out):
+        h, n = hashlib.sha256(), 0
+        with _urlopen(url, timeout) as resp:
             bar = _progress(int(resp.headers.get("Content-Length") or spec.size), dest.name)
             try:
-                while True:
-                    block = resp.read(1 << 16)
-                    if not block:
-                        break
+                while block := resp.read(1 << 16):
                     out.write(block)
                     h.update(block)
                     n += len(block)
@@ -185,20 +182,12 @@ def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
             finally:
                 if bar is not None:
                     bar.close()
-            out.flush()
-            os.fsync(out.fileno())
         if n != spec.size or h.hexdigest() != spec.sha256:
             raise DatasetIntegrityError(
                 f"{rel}: download from {url} gave {n} bytes with sha256 {h.hexdigest()}, "
                 f"expected {spec.size} bytes with sha256 {spec.sha256}")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    atomic_write(dest, write, parents=True)
     st = dest.stat()
     with _lock:
         _verified[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = True

@@ -6,11 +6,11 @@ no global figure state, no display needed).
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..io import save_figure
 
 __all__ = ["show"]
 
@@ -103,18 +103,4 @@ def show(images, labels=None, path="samples.png", ncols: int = 8, class_names=No
         fig.suptitle(str(title))
     fig.tight_layout()
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return save_figure(fig, path)

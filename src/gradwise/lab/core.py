@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from ..io import atomic_write, save_figure
 
 REGISTRY: dict[str, "Experiment"] = {}
 
@@ -199,7 +199,7 @@ class Run:
 
     def savefig(self, fig, name: str) -> str:
         path = self.out / f"{self.experiment.name}-{name}.png"
-        _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
+        save_figure(fig, path, dpi=110, bbox_inches="tight")
         if "matplotlib.pyplot" in sys.modules:  # a figure made by pyplot stays open until closed
             sys.modules["matplotlib.pyplot"].close(fig)
         self.plots.append(path.name)
@@ -234,7 +234,7 @@ class Result:
         """Strict JSON (RFC 8259): inf and NaN, which it has no spelling for, are written as
         the strings "Infinity", "-Infinity", "NaN" and read back as floats by load()."""
         text = json.dumps(_plain(asdict(self)), indent=2, allow_nan=False)
-        _atomic_write(Path(path), lambda f: f.write(text.encode()))
+        atomic_write(path, lambda f: f.write(text.encode()), parents=True)
 
     @classmethod
     def load(cls, path: Path) -> "Result":
@@ -279,17 +279,3 @@ def _restore(v):
     return v
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
-    """Write through a temporary file in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..io import atomic_write
 from ..train import Callback, evaluate, fit, get_lr, load_checkpoint, save_checkpoint, set_lr
 
 __all__ = ["babysit", "BabysitResult"]
@@ -64,9 +64,7 @@ class _Control:
 
     def write(self, lr: float) -> None:
         text = json.dumps({"lr": lr, "stop": False}) + "\n"
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, lambda f: f.write(text.encode()))
         self.text = text
 
     def read(self) -> dict:

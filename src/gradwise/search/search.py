@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
+from ..io import atomic_write
 from .space import Distribution, describe, sample, space_to_dict, zoom_space
 
 __all__ = ["Trial", "SearchResult", "random_search", "coarse_to_fine", "trial_plan", "EXECUTORS"]
@@ -362,24 +363,8 @@ def _json_trial(t: Trial) -> dict:
 
 
 def _write_json(path, obj) -> Path:
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: f.write(text.encode()), parents=True)
 
 
 def _json_default(v):

@@ -31,13 +31,12 @@ are arguments of HealthMonitor.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..io import save_figure
 from ..nn import layers as L
 from .callbacks import Callback
 
@@ -449,7 +448,7 @@ class HealthMonitor(Callback):
         fig.legend([handles[n] for n in names], names, loc="outside right upper", fontsize=7)
         if self.warnings:
             fig.suptitle("; ".join(sorted(self.flagged)), fontsize=10, color="#c62828")
-        return _save_png(fig, path)
+        return save_figure(fig, path)
 
 
 def _grouped(warnings, prefix: str) -> list[str]:
@@ -471,22 +470,6 @@ def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{v:.3g}"
-
-
-def _save_png(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 # ---- the course's remedies --------------------------------------------------------------------

@@ -8,13 +8,13 @@ drawing the boxes found on it (Pillow).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from ..io import atomic_write
 
 __all__ = ["Frame", "prepare_image", "draw_detections", "save_png"]
 
@@ -129,18 +129,4 @@ def save_png(image, path) -> Path:
     to a temporary file beside the target, then renamed over it."""
     if not isinstance(image, Image.Image):
         image = _to_pil(image)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write '{path}': no directory '{path.parent}'")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: image.save(f, format="PNG"))

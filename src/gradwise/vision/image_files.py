@@ -1,36 +1,15 @@
-"""Reading and writing images (Pillow) and writing any file atomically.
+"""Reading and writing images (Pillow); files are written atomically (gradwise.io).
 
 Images in memory are float32 arrays (H, W, 3) with values in [0, 1]; the networks take them
 as (1, 3, H, W) (see `to_batch` / `from_batch`).
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-
-def atomic_write(path, write: Callable) -> Path:
-    """Call write(f) on a temporary file in the target's folder, then rename it over `path`:
-    a reader never sees a half-written file, and a failed write leaves the old one."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write '{path}': no directory '{path.parent}'")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+from ..io import atomic_write
 
 
 def load_image(path, size=None) -> np.ndarray:
