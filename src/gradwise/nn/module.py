@@ -214,7 +214,9 @@ class Module:
 
         strict=True raises on missing or unexpected keys; strict=False loads what matches
         (e.g. a backbone into a model with a new head) and returns both lists.
-        A shape mismatch is always an error, naming the key and both shapes.
+        A shape mismatch is always an error, naming the key and both shapes. Errors are
+        RuntimeErrors, as in PyTorch, and are raised before anything is copied: a failed
+        load leaves the model as it was.
         """
         own = OrderedDict()
         for mname, m in self.named_modules():
@@ -225,22 +227,24 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(
+            raise RuntimeError(
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                 f"unexpected keys {unexpected}"
             )
+        values = {}
         for k, target in own.items():
             if k not in state_dict:
                 continue
             value = state_dict[k]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            values[k] = value = value.data if isinstance(value, Tensor) else np.asarray(value)
             if value.shape != target.shape:
-                raise ValueError(
+                raise RuntimeError(
                     f"{type(self).__name__}.load_state_dict: '{k}' has shape {value.shape} in the "
                     f"state dict but {target.shape} in the model"
                 )
-            with no_grad():
-                target.data[...] = value
+        with no_grad():
+            for k, value in values.items():
+                own[k].data[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
