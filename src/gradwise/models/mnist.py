@@ -27,6 +27,7 @@ from .. import functional as F
 from ..autograd import no_grad
 from ..data import DataLoader, RandomCrop
 from ..datasets import load_mnist
+from ..io import atomic_write
 from ..nn import Module
 from ..optim import Adam
 from ..optim.lr_scheduler import ExponentialLR
@@ -246,8 +247,8 @@ def main(argv=None) -> int:
         out = train_recipe(args.recipe, args.seed, args.epochs).to_dict()
     print(json.dumps(out, indent=2))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+        text = json.dumps(out, indent=2) + "\n"
+        atomic_write(args.json, lambda f: f.write(text.encode()), parents=True)
     return 0
 
 
