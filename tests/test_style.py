@@ -316,6 +316,20 @@ def test_style_command(tmp_path):
     assert len(costs["J"]) == 4 and costs["J"][-1] < costs["J"][0]
 
 
+def test_style_command_paints_the_built_in_example_without_images(tmp_path):
+    from gradwise.cli import main
+
+    out = tmp_path / "house.png"
+    res = CliRunner().invoke(main, ["style", "-o", str(out), "--size", "16", "--iterations", "2",
+                                    "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert load_image(out).shape == (16, 16, 3)
+    np.testing.assert_allclose(load_image(tmp_path / "house-content.png"), example_content(16),
+                               atol=1 / 255)               # the inputs, written beside it
+    np.testing.assert_allclose(load_image(tmp_path / "house-style.png"), example_style(16),
+                               atol=1 / 255)
+
+
 def test_style_command_errors(tmp_path):
     from gradwise.cli import main
 
@@ -326,3 +340,5 @@ def test_style_command_errors(tmp_path):
     res = CliRunner().invoke(main, ["style", str(tmp_path / "c.png"), str(tmp_path / "c.png"),
                                     "-o", str(tmp_path / "o.png"), "--style-layers", "conv1_1=x"])
     assert res.exit_code != 0 and "--style-layers" in res.output
+    res = CliRunner().invoke(main, ["style", str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png")])
+    assert res.exit_code != 0 and "give both CONTENT and STYLE" in res.output

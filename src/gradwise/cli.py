@@ -9,7 +9,7 @@
     gradwise train CONFIG.json [--monitor | --babysit] [--out DIR]
     gradwise detect --train | --sample CANVAS.png | IMAGE [-o OUT.png]   digits found by a YOLO
     gradwise verify [--dataset mnist] [--out DIR]     one-shot verification of unseen classes
-    gradwise style CONTENT STYLE -o OUT.png           neural style transfer
+    gradwise style [CONTENT STYLE] -o OUT.png         neural style transfer
 """
 from __future__ import annotations
 
@@ -350,8 +350,9 @@ def _style_layers(text: str):
 
 
 @main.command()
-@click.argument("content", type=click.Path(exists=True, dir_okay=False))
-@click.argument("style_image", metavar="STYLE", type=click.Path(exists=True, dir_okay=False))
+@click.argument("content", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.argument("style_image", metavar="STYLE", required=False,
+                type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The generated image (.png or .jpg).")
 @click.option("--size", default=128, show_default=True, type=click.IntRange(min=8),
@@ -385,11 +386,18 @@ def style(content, style_image, output, size, iterations, alpha, beta, tv_weight
 
     Minimizes alpha J_content + beta J_style (+ tv_weight J_tv) over the pixels, with
     gradients through a VGG-style network with fixed random weights (see
-    gradwise.vision.style)."""
+    gradwise.vision.style). Without CONTENT and STYLE it paints the built-in example, a
+    house in the style of a mosaic, and writes those two inputs beside the output too
+    (OUT-content.png, OUT-style.png)."""
     import json
 
-    from .vision.image_files import atomic_write, load_image, save_image
-    from .vision.style import CONTENT_LAYER, STYLE_LAYERS, FeatureNet, transfer_style
+    from .io import atomic_write
+    from .vision.image_files import load_image, save_image
+    from .vision.style import (CONTENT_LAYER, STYLE_LAYERS, FeatureNet, example_content,
+                               example_style, transfer_style)
+
+    if (content is None) != (style_image is None):
+        raise click.UsageError("give both CONTENT and STYLE, or neither for the built-in example")
 
     net = FeatureNet()
     layers = _style_layers(style_layers) if style_layers else list(STYLE_LAYERS)
@@ -399,8 +407,14 @@ def style(content, style_image, output, size, iterations, alpha, beta, tv_weight
             raise click.BadParameter(f"no layer {name!r}; the layers are {', '.join(net.layer_names)}",
                                      param_hint=hint)
     try:
-        C = load_image(content, size)
-        S = load_image(style_image, C.shape[:2])
+        if content is None:
+            C, S = example_content(size), example_style(size)
+            stem = Path(output).with_suffix("")
+            for image, part in ((C, "content"), (S, "style")):
+                save_image(image, f"{stem}-{part}.png")
+        else:
+            C = load_image(content, size)
+            S = load_image(style_image, C.shape[:2])
         result = transfer_style(C, S, iterations, alpha, beta, optimizer, lr, content_layer, layers,
                                 init, net, seed, progress=not no_progress, tv_weight=tv_weight)
         save_image(result.image, output)
