@@ -142,7 +142,8 @@ class Gradwise:
         return out
 
     def info(self):
-        return {"dtype": str(next(self.models[0].parameters()).dtype)}
+        return {"dtype": str(next(self.models[0].parameters()).dtype),
+                "gradwise_threads": self.gw.backend.get_num_threads()}
 
 
 # ---- PyTorch ----------------------------------------------------------------------------
@@ -215,20 +216,21 @@ class PyTorch:
 
 
 class Gradwise1(Gradwise):
-    """gradwise with NumPy's BLAS on one thread (threadpoolctl), to set beside PyTorch's
-    one-thread row: the kernels alone, without any thread waiting on a busy machine."""
+    """gradwise on one thread: its own kernels (gradwise.backend.set_num_threads(1)) and
+    NumPy's BLAS (threadpoolctl), to set beside PyTorch's one-thread row: the kernels alone,
+    without any thread waiting on a busy machine."""
 
     def __init__(self, cfg, X, y, params):
+        import gradwise as gw
         from threadpoolctl import threadpool_limits
 
         self._limit = threadpool_limits(limits=1, user_api="blas")  # for this process's life
+        gw.backend.set_num_threads(1)
         super().__init__(cfg, X, y, params)
 
 
 class PyTorch1(PyTorch):
-    """PyTorch on one thread: gradwise's own kernels (im2col, pooling, col2im) run on one
-    thread too (only NumPy's BLAS uses two), so this row and gradwise-1thread compare the
-    kernels alone."""
+    """PyTorch on one thread: with gradwise-1thread, the kernels alone."""
 
     threads = 1
 

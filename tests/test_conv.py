@@ -240,3 +240,200 @@ def test_conv2d_weight_gradient_summed_over_chunks_of_the_batch(monkeypatch, chu
     tF.conv2d(tx, tw, tb, padding=1).backward(torch.tensor(dY))
     for g, tg in ((x, tx), (w, tw), (bb, tb)):
         np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# ---- threaded kernels: the same numbers on any number of threads ---------------------------
+@pytest.fixture
+def threads():
+    """Set gradwise's thread count inside a test; the previous count comes back after."""
+    before = gw.backend.get_num_threads()
+    yield gw.backend.set_num_threads
+    gw.backend.set_num_threads(before)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Let the threaded kernels split the small arrays of a test (they would not, to save
+    the hand-off, below tens of thousands of numbers)."""
+    from gradwise.ops import activation, conv
+
+    monkeypatch.setattr(conv, "_MIN_WORK", 1)
+    monkeypatch.setattr(activation, "_MIN_CHUNK", 1)
+    monkeypatch.setattr(activation, "_GRAIN", 8)
+
+
+def test_set_num_threads_validates_and_round_trips(threads):
+    threads(3)
+    assert gw.backend.get_num_threads() == 3
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="set_num_threads"):
+            gw.backend.set_num_threads(bad)
+    assert gw.backend.get_num_threads() == 3
+
+
+def test_default_num_threads_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("GRADWISE_NUM_THREADS", "5")
+    assert gw.backend._default_num_threads() == 5
+    monkeypatch.setenv("GRADWISE_NUM_THREADS", "zero")
+    with pytest.raises(ValueError, match="GRADWISE_NUM_THREADS"):
+        gw.backend._default_num_threads()
+    monkeypatch.delenv("GRADWISE_NUM_THREADS")
+    assert 1 <= gw.backend._default_num_threads() <= 8
+
+
+@pytest.mark.parametrize("n,grain,min_chunk", [(1, 1, 1), (7, 1, 1), (100, 8, 1), (1000, 64, 100),
+                                               (10, 1, 6)])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_parallel_for_covers_the_range_once_on_grain_edges(threads, n, grain, min_chunk, n_threads):
+    threads(n_threads)
+    seen = []
+    gw.backend.parallel_for(lambda i, j: seen.append((i, j)), n, grain=grain, min_chunk=min_chunk)
+    seen.sort()
+    assert seen[0][0] == 0 and seen[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(seen, seen[1:]))        # no gap, no overlap
+    assert all(i % grain == 0 for i, _ in seen)
+    assert all(j - i >= min(min_chunk, n) for i, j in seen[:-1])
+    if n_threads == 1 or n < 2 * max(grain, min_chunk):
+        assert seen == [(0, n)]
+
+
+def test_parallel_for_runs_chunks_on_several_threads_and_reraises(threads):
+    import threading
+    import time
+
+    threads(2)
+    names = set()
+
+    def work(i, j):
+        names.add(threading.current_thread().name)
+        time.sleep(0.02)  # long enough that the helper takes a chunk
+
+    gw.backend.parallel_for(work, 4)
+    assert len(names) == 2
+
+    def fail(i, j):
+        if i > 0:
+            raise RuntimeError(f"chunk {i}")
+
+    with pytest.raises(RuntimeError, match="chunk"):
+        gw.backend.parallel_for(fail, 4)
+    inner = []
+    gw.backend.parallel_for(lambda i, j: gw.backend.parallel_for(
+        lambda a, b: inner.append((a, b)), 4), 2)
+    assert sorted(inner) == [(0, 4), (0, 4)]  # a kernel inside a chunk runs on its thread
+
+
+CONV_THREAD_CASES = [
+    # (N, C, H, W), (F, f_h, f_w), stride, padding, dilation, bias
+    ((7, 1, 12, 12), (5, 5, 5), 1, 0, 1, True),    # SimpleConvNet's layer, odd batch
+    ((5, 1, 12, 12), (3, 5, 5), 1, 2, 1, True),    # LeNet-5's padded first layer
+    ((6, 3, 9, 8), (4, 3, 3), 2, 1, 1, False),
+    ((3, 2, 10, 10), (3, 3, 3), 1, 2, 2, True),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation,bias", CONV_THREAD_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_conv2d_is_bit_identical_and_keeps_gradients(threads, small_chunks, x_shape,
+                                                              w_shape, stride, padding, dilation,
+                                                              bias, dtype):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=x_shape).astype(dtype)
+    W = rng.normal(size=(w_shape[0], x_shape[1], *w_shape[1:])).astype(dtype)
+    b = rng.normal(size=w_shape[0]).astype(dtype) if bias else None
+    results = []
+    for n in (1, 2, 3):
+        threads(n)
+        x, w = gw.tensor(X, requires_grad=True), gw.tensor(W, requires_grad=True)
+        bb = gw.tensor(b, requires_grad=True) if bias else None
+        y = F.conv2d(x, w, bb, stride, padding, dilation)
+        (y * y).sum().backward()
+        with gw.no_grad():
+            y_infer = F.conv2d(gw.tensor(X), gw.tensor(W), None if b is None else gw.tensor(b),
+                               stride, padding, dilation)
+        results.append([y.data, y_infer.data, x.grad, w.grad] + ([bb.grad] if bias else []))
+        assert y.dtype == dtype and x.grad.dtype == dtype
+    for other in results[1:]:
+        for a, c in zip(results[0], other):
+            np.testing.assert_array_equal(a, c)
+    np.testing.assert_array_equal(results[0][0], results[0][1])  # no_grad: the same numbers
+    tb = None if b is None else torch.tensor(b)
+    ty = tF.conv2d(torch.tensor(X), torch.tensor(W), tb, stride, padding, dilation)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(results[1][0], ty.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("shape,k,s,p", [((7, 3, 8, 8), 2, 2, 0), ((5, 2, 7, 7), 3, 2, 1),
+                                          ((4, 1, 9, 6), 3, 1, 0)])
+def test_threaded_pooling_is_bit_identical(threads, small_chunks, kind, shape, k, s, p):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=shape).astype(np.float32)
+    X[0, 0, :2, :2] = 1.0  # a tie: the gradient goes to the first maximum either way
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    results = []
+    for n in (1, 2, 3):
+        threads(n)
+        x = gw.tensor(X, requires_grad=True)
+        y = pool(x, k, s, p)
+        (y * y).sum().backward()
+        results.append((y.data, x.grad))
+    for y, g in results[1:]:
+        np.testing.assert_array_equal(y, results[0][0])
+        np.testing.assert_array_equal(g, results[0][1])
+    tpool = tF.max_pool2d if kind == "max" else tF.avg_pool2d
+    np.testing.assert_allclose(results[0][0], tpool(torch.tensor(X), k, s, p).numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+@pytest.mark.parametrize("shape", [(3, 5, 7, 11), (1000,), (9,), (), (50, 64)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_activations_are_bit_identical_to_numpy(threads, small_chunks, act, shape, dtype):
+    rng = np.random.default_rng(5)
+    Z = rng.normal(size=shape).astype(dtype)
+    if Z.size > 3:
+        Z.reshape(-1)[:3] = [0.0, -0.0, np.nan]  # ReLU passes NaN on, as np.maximum and PyTorch
+    expected = np.maximum(Z, 0) if act == "relu" else np.tanh(Z)
+    for n in (1, 2, 3):
+        threads(n)
+        z = gw.tensor(Z, requires_grad=True)
+        a = getattr(F, act)(z)
+        np.testing.assert_array_equal(a.data, expected)
+        assert a.dtype == dtype
+        a.backward(np.ones(shape, dtype))
+        d = (Z > 0).astype(dtype) if act == "relu" else 1 - expected * expected
+        np.testing.assert_array_equal(z.grad, d)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_activations_on_strided_and_integer_inputs(threads, small_chunks, act):
+    threads(2)
+    Z = np.random.default_rng(6).normal(size=(40, 30)).astype(np.float32)
+    for view in (Z.T, Z[:, ::2]):          # not contiguous: computed at once, same numbers
+        expected = np.maximum(view, 0) if act == "relu" else np.tanh(view)
+        np.testing.assert_array_equal(getattr(F, act)(gw.tensor(view)).data, expected)
+    if act == "relu":
+        ints = np.arange(-5, 6)
+        np.testing.assert_array_equal(F.relu(gw.tensor(ints)).data, np.maximum(ints, 0))
+
+
+def test_threaded_training_step_matches_one_thread(threads, small_chunks):
+    """A SimpleConvNet and a LeNet-5 step on 2 threads: the same loss and gradients, bit for
+    bit, as on one."""
+    from gradwise.models import LeNet5, SimpleConvNet
+
+    rng = np.random.default_rng(7)
+    X = rng.random((6, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, size=6)
+    for build in (lambda: SimpleConvNet(filter_num=4, hidden_size=8),
+                  lambda: LeNet5(input_size=28)):
+        grads = []
+        for n in (1, 2):
+            threads(n)
+            gw.manual_seed(0)
+            model = build()
+            loss = F.cross_entropy(model(gw.tensor(X)), gw.tensor(y))
+            loss.backward()
+            grads.append([loss.data] + [p.grad for p in model.parameters()])
+        for a, c in zip(*grads):
+            np.testing.assert_array_equal(a, c)

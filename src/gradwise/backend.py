@@ -2,9 +2,14 @@
 
 Every other module asks this one for `xp` (NumPy today; the name leaves room for CuPy),
 for the default floating dtype, and for random numbers. Keeping the generator here is what
-makes `gradwise.manual_seed(n)` reproduce a whole run.
+makes `gradwise.manual_seed(n)` reproduce a whole run. It also holds the small thread pool
+that gradwise's own kernels share (set_num_threads, parallel_for).
 """
 from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -52,3 +57,113 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore a state taken by get_rng_state, so the next draws repeat exactly."""
     _rng.bit_generator.state = state
+
+
+# ---- threads for gradwise's own kernels ------------------------------------------------
+# NumPy runs each copy and ufunc on one thread (BLAS has threads of its own), so the kernels
+# that are not a GEMM -- im2col copies, pooling, activations -- split the batch into chunks
+# and run them on a small pool. NumPy releases the GIL inside those loops, so the chunks run
+# at the same time. Every chunk writes its own slice of the output with the same code as the
+# whole would, so results are bit-identical for any number of threads.
+
+_num_threads = None      # None until first asked: then the default below
+_pool = None             # a ThreadPoolExecutor with _num_threads - 1 workers (the caller is one)
+_in_parallel = threading.local()
+
+
+def _default_num_threads() -> int:
+    """GRADWISE_NUM_THREADS if set, else the CPUs this process may run on, at most 8
+    (the chunks are memory-bound copies: more threads than that only compete for bandwidth)."""
+    env = os.environ.get("GRADWISE_NUM_THREADS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"GRADWISE_NUM_THREADS must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"GRADWISE_NUM_THREADS must be a positive integer, got {env!r}")
+        return n
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def get_num_threads() -> int:
+    """How many threads gradwise's own kernels use (see set_num_threads)."""
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = _default_num_threads()
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads in gradwise's own kernels (convolution's im2col copy and GEMMs, pooling,
+    ReLU and tanh), each taking a share of the batch; 1 runs everything on the calling
+    thread. The default is the CPUs the process may use, at most 8, or GRADWISE_NUM_THREADS.
+
+    As torch.set_num_threads, but for gradwise's kernels only: NumPy's BLAS keeps its own
+    thread count (OPENBLAS_NUM_THREADS, or threadpoolctl). Results do not depend on n."""
+    global _num_threads, _pool
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _num_threads = int(n)
+
+
+def _forget_pool() -> None:
+    # a forked child has none of its parent's threads: start a new pool when first needed
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1) -> None:
+    """Call fn(start, stop) over consecutive chunks of range(n) that together cover it, on
+    up to get_num_threads() threads, and return when all are done.
+
+    Chunk edges fall on multiples of `grain` (elementwise kernels pass a multiple of the
+    SIMD width, so each chunk's loops split exactly as the whole array's would); chunks hold
+    at least `min_chunk` items, so small work stays on the calling thread. The caller takes
+    chunks too, and a worker that starts late finds none left: on a busy machine the work
+    is never slower than one thread by more than the hand-off. fn must write only its own
+    chunk's part of the output."""
+    threads = get_num_threads()
+    per = max(min_chunk, grain)
+    if threads == 1 or n < 2 * per or getattr(_in_parallel, "active", False):
+        fn(0, n)
+        return
+    # two chunks a thread: a thread that falls behind leaves its second chunk to another
+    chunks = min(2 * threads, n // per)
+    size = -(-n // chunks)
+    size = -(-size // grain) * grain
+    edges = list(range(0, n, size)) + [n]
+    todo = iter(range(len(edges) - 1))  # next() on it is atomic under the GIL
+    errors = []
+
+    def work():
+        _in_parallel.active = True
+        try:
+            for i in todo:
+                fn(edges[i], edges[i + 1])
+        except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(e)
+        finally:
+            _in_parallel.active = False
+
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="gradwise")
+    helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
+    work()
+    for h in helpers:
+        if not h.cancel():   # not started yet: nothing left for it anyway
+            h.result()
+    if errors:
+        raise errors[0]

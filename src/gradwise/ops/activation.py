@@ -3,7 +3,47 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
+
+_GRAIN = 4096
+"""Threaded elementwise kernels cut the flattened array at multiples of this many numbers
+(a multiple of every SIMD width), so each chunk is computed exactly as in the whole."""
+
+_MIN_CHUNK = 1 << 16
+"""Numbers per chunk at least: smaller arrays are not worth handing to another thread."""
+
+
+def _elementwise(kernel, z: np.ndarray) -> np.ndarray:
+    """kernel(z_part, out_part) over a new array like z, a share per thread (see
+    backend.parallel_for) when z is a large contiguous float array; else on z at once."""
+    out = np.empty(z.shape, z.dtype)
+    if z.flags.c_contiguous and z.dtype.kind == "f":
+        flat, flat_out = z.reshape(-1), out.reshape(-1)
+        backend.parallel_for(lambda i, j: kernel(flat[i:j], flat_out[i:j]), flat.size,
+                             grain=_GRAIN, min_chunk=_MIN_CHUNK)
+    else:
+        kernel(z, out)
+    return out
+
+
+_zeros = {}
+
+
+def _relu_into(z: np.ndarray, out: np.ndarray) -> None:
+    """out = max(z, 0). NumPy's maximum against a scalar runs one number at a time; against
+    an array of zeros it is vectorized (3-4x faster here), so 1-D runs are taken in rows of
+    _GRAIN against one cached row of zeros."""
+    if z.ndim != 1:
+        np.maximum(z, 0, out=out)
+        return
+    n = z.size - z.size % _GRAIN
+    if n:
+        zero = _zeros.get((z.dtype, _GRAIN))
+        if zero is None:
+            zero = _zeros[z.dtype, _GRAIN] = np.zeros(_GRAIN, z.dtype)
+        np.maximum(z[:n].reshape(-1, _GRAIN), zero, out=out[:n].reshape(-1, _GRAIN))
+    np.maximum(z[n:], 0, out=out[n:])
 
 
 class Step(Function):
@@ -35,7 +75,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     def forward(self, z):
-        self.A = np.tanh(z)
+        self.A = _elementwise(lambda part, out: np.tanh(part, out=out), z)
         return self.A
 
     def backward(self, dA):
@@ -45,7 +85,7 @@ class Tanh(Function):
 
 class ReLU(Function):
     def forward(self, z):
-        self.A = np.maximum(z, 0)
+        self.A = _elementwise(_relu_into, z)
         return self.A
 
     def backward(self, dA):

@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 
 _as_strided = np.lib.stride_tricks.as_strided
+
+_MIN_WORK = 1 << 16
+"""Numbers a chunk of a threaded kernel should at least touch (about 20-50 us of copying):
+below that, handing the work to another thread costs more than it saves."""
 
 
 def out_size(n: int, f: int, s: int, pad_total: int, d: int = 1) -> int:
@@ -95,20 +100,28 @@ class Conv2d(Function):
     def forward(self, X, W, b=None):
         F_, C, fh, fw = W.shape
         self.f, K = (fh, fw), C * fh * fw
-        Xp = pad_images(X, self.pad)
-        self.shape_p = Xp.shape
-        Ho = out_size(Xp.shape[2], fh, self.s[0], 0, self.d[0])
-        Wo = out_size(Xp.shape[3], fw, self.s[1], 0, self.d[1])
+        (t, bottom), (l, r) = self.pad
         m = X.shape[0]
-        # im2col: one copy of the windows view, laid out for one batched GEMM
+        self.shape_p = (m, C, X.shape[2] + t + bottom, X.shape[3] + l + r)
+        Ho = out_size(self.shape_p[2], fh, self.s[0], 0, self.d[0])
+        Wo = out_size(self.shape_p[3], fw, self.s[1], 0, self.d[1])
         self.col = col = np.empty((m, K + (b is not None), Ho * Wo), dtype=X.dtype)
-        np.copyto(_as_strided(col, (m, C, fh, fw, Ho, Wo), col.strides[:1] + _split(col, C, fh, fw, Wo)),
-                  windows(Xp, self.f, self.s, self.d, (Ho, Wo)))
         self.W2 = W.reshape(F_, K)
-        if b is not None:
-            col[:, K] = 1
-            W2b = np.concatenate([self.W2, b[:, None]], axis=1)      # [W_2d | b]
-        Z = np.matmul(self.W2 if b is None else W2b, col)           # (m, F, Ho Wo)
+        W2b = self.W2 if b is None else np.concatenate([self.W2, b[:, None]], axis=1)  # [W_2d | b]
+        Z = np.empty((m, F_, Ho * Wo), dtype=X.dtype)
+        col_view = col.strides[:1] + _split(col, C, fh, fw, Wo)
+
+        def rows(i, j):
+            # im2col for examples i..j: one copy of the windows view, laid out for the GEMM
+            Xp = pad_images(X[i:j], self.pad)
+            np.copyto(_as_strided(col[i:j], (j - i, C, fh, fw, Ho, Wo), col_view),
+                      windows(Xp, self.f, self.s, self.d, (Ho, Wo)))
+            if b is not None:
+                col[i:j, K] = 1
+            np.matmul(W2b, col[i:j], out=Z[i:j])                    # (j - i, F, Ho Wo)
+
+        # a share of the batch per thread; each example's GEMM is the same call either way
+        backend.parallel_for(rows, m, min_chunk=_MIN_WORK // col[0].size + 1)
         return Z.reshape(m, F_, Ho, Wo)
 
     def backward(self, dZ):
@@ -181,15 +194,33 @@ def _tiled(n: int, f: int, s: int, n_out: int) -> bool:
     return s == f and n == f * n_out
 
 
-def _reduce_along(ufunc, A, axis, f, s, n_out):
+def _reduce_along(ufunc, A, axis, f, s, n_out, out=None):
     """ufunc (np.maximum or np.add) folded over the f slices: the max or sum of each window."""
     slices = _slices(axis, f, s, n_out)
     if f == 1:
-        return A[slices[0]].copy()
-    R = ufunc(A[slices[0]], A[slices[1]])
+        return A[slices[0]].copy() if out is None else np.copyto(out, A[slices[0]]) or out
+    R = ufunc(A[slices[0]], A[slices[1]], out=out)
     for index in slices[2:]:
         ufunc(R, A[index], out=R)
     return R
+
+
+def _pool_forward(ufunc, Xp, f, s, scale=None):
+    """Y = the ufunc-reduction of every window row (along W), Z = that of Y's columns (along
+    H), times scale if given; a share of the batch per thread (each example as in the whole)."""
+    m, C, Hp, Wp = Xp.shape
+    Ho, Wo = out_size(Hp, f[0], s[0], 0), out_size(Wp, f[1], s[1], 0)
+    Y = np.empty((m, C, Hp, Wo), Xp.dtype)
+    Z = np.empty((m, C, Ho, Wo), Xp.dtype)
+
+    def rows(i, j):
+        _reduce_along(ufunc, Xp[i:j], 3, f[1], s[1], Wo, out=Y[i:j])
+        _reduce_along(ufunc, Y[i:j], 2, f[0], s[0], Ho, out=Z[i:j])
+        if scale is not None:
+            Z[i:j] *= scale
+
+    backend.parallel_for(rows, m, min_chunk=_MIN_WORK // Xp[0].size + 1)
+    return Y, Z
 
 
 def _max_grad(A, M, dM, axis, f, s):
@@ -245,10 +276,7 @@ class MaxPool2d(Function):
     def forward(self, X):
         value = -np.inf if X.dtype.kind == "f" else np.iinfo(X.dtype).min
         self.Xp = Xp = pad_images(X, self.pad, value)
-        Ho = out_size(Xp.shape[2], self.f[0], self.s[0], 0)
-        Wo = out_size(Xp.shape[3], self.f[1], self.s[1], 0)
-        self.Y = _reduce_along(np.maximum, Xp, 3, self.f[1], self.s[1], Wo)
-        self.Z = _reduce_along(np.maximum, self.Y, 2, self.f[0], self.s[0], Ho)
+        self.Y, self.Z = _pool_forward(np.maximum, Xp, self.f, self.s)
         return self.Z
 
     def backward(self, dZ):
@@ -272,11 +300,7 @@ class AvgPool2d(Function):
     def forward(self, X):
         Xp = pad_images(X, self.pad)
         self.shape_p = Xp.shape
-        Ho = out_size(Xp.shape[2], self.f[0], self.s[0], 0)
-        Wo = out_size(Xp.shape[3], self.f[1], self.s[1], 0)
-        Y = _reduce_along(np.add, Xp, 3, self.f[1], self.s[1], Wo)
-        Z = _reduce_along(np.add, Y, 2, self.f[0], self.s[0], Ho)
-        Z *= Z.dtype.type(1.0 / (self.f[0] * self.f[1]))
+        Y, Z = _pool_forward(np.add, Xp, self.f, self.s, Xp.dtype.type(1.0 / (self.f[0] * self.f[1])))
         self.shape_y = Y.shape
         return Z
 
