@@ -377,6 +377,8 @@ def test_threaded_pooling_is_bit_identical(threads, small_chunks, kind, shape, k
         x = gw.tensor(X, requires_grad=True)
         y = pool(x, k, s, p)
         (y * y).sum().backward()
+        with gw.no_grad():  # inference: max pooling takes the columns first, same numbers
+            np.testing.assert_array_equal(pool(gw.tensor(X), k, s, p).data, y.data)
         results.append((y.data, x.grad))
     for y, g in results[1:]:
         np.testing.assert_array_equal(y, results[0][0])
@@ -437,3 +439,23 @@ def test_threaded_training_step_matches_one_thread(threads, small_chunks):
             grads.append([loss.data] + [p.grad for p in model.parameters()])
         for a, c in zip(*grads):
             np.testing.assert_array_equal(a, c)
+
+
+def test_parallel_for_holds_blas_to_one_thread_while_chunks_run(threads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if not threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
+        pytest.skip("no BLAS library that threadpoolctl can control")
+    threads(2)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        inside = []
+        gw.backend.parallel_for(
+            lambda i, j: inside.append(max(lib.get_num_threads()
+                                           for lib in gw.backend._blas_controllers())), 4, blas=True)
+        assert inside == [1] * len(inside) and len(inside) >= 2
+        after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+        assert max(after) == 2  # restored
+        threads(1)               # one thread: BLAS keeps its own threads
+        gw.backend.parallel_for(
+            lambda i, j: inside.append(max(lib.get_num_threads()
+                                           for lib in gw.backend._blas_controllers())), 4, blas=True)
+        assert inside[-1] == 2

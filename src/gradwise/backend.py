@@ -124,7 +124,21 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1) -> None:
+_blas = None  # threadpoolctl's controllers of the BLAS libraries loaded, found on first use
+
+
+def _blas_controllers() -> list:
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:  # noqa: BLE001 - not installed or not usable: leave BLAS as it is
+            _blas = []
+    return _blas
+
+
+def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = False) -> None:
     """Call fn(start, stop) over consecutive chunks of range(n) that together cover it, on
     up to get_num_threads() threads, and return when all are done.
 
@@ -133,7 +147,11 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1) -> None:
     at least `min_chunk` items, so small work stays on the calling thread. The caller takes
     chunks too, and a worker that starts late finds none left: on a busy machine the work
     is never slower than one thread by more than the hand-off. fn must write only its own
-    chunk's part of the output."""
+    chunk's part of the output.
+
+    blas=True: the chunks call BLAS (GEMMs). While they run on several threads, BLAS is held
+    to one thread of its own (through threadpoolctl), so that the threads do not multiply:
+    each GEMM is the same call either way, only without its own helper threads."""
     threads = get_num_threads()
     per = max(min_chunk, grain)
     if threads == 1 or n < 2 * per or getattr(_in_parallel, "active", False):
@@ -160,10 +178,21 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1) -> None:
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="gradwise")
-    helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
-    work()
-    for h in helpers:
-        if not h.cancel():   # not started yet: nothing left for it anyway
-            h.result()
+    limited = []
+    if blas:
+        for lib in _blas_controllers():
+            before = lib.get_num_threads()
+            if before != 1:
+                lib.set_num_threads(1)
+                limited.append((lib, before))
+    try:
+        helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
+        work()
+        for h in helpers:
+            if not h.cancel():   # not started yet: nothing left for it anyway
+                h.result()
+    finally:
+        for lib, before in limited:
+            lib.set_num_threads(before)
     if errors:
         raise errors[0]
