@@ -531,6 +531,8 @@ def test_verify_command_checks_its_classes():
     for bad in ("0,x", "3", "0,1,2,3,4,5,6,7,8,9", "0,12"):
         res = CliRunner().invoke(main, ["verify", "--train-classes", bad])
         assert res.exit_code != 0 and "--train-classes" in res.output, bad
+    res = CliRunner().invoke(main, ["verify", "--dropout", "1"])
+    assert res.exit_code == 2 and "--dropout" in res.output
 
 
 def test_balanced_pairs():

@@ -291,6 +291,9 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
               show_default=True, help="Distances in the triplet loss (plain suits batch_hard).")
 @click.option("--embedding-dim", default=0, show_default=True, type=click.IntRange(min=0),
               help="Project the features to this many numbers (0: no projection).")
+@click.option("--dropout", default=0.0, show_default=True,
+              type=click.FloatRange(0, 1, max_open=True),
+              help="Dropout on the embedding's features before the normalization (training).")
 @click.option("--augment/--no-augment", default=True, show_default=True,
               help="Shift and rotate the training images at random.")
 @click.option("--seed", default=0, show_default=True)
@@ -300,12 +303,14 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
               help="Also save the trained embedding network's state dict (gradwise.save, .npz).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, distance,
-           embedding_dim, augment, seed, out, save_model, no_progress):
+           embedding_dim, dropout, augment, seed, out, save_model, no_progress):
     """Face verification, one-shot: train a Siamese embedding with the triplet loss on some
     classes, then verify and recognise the unseen classes from one example each.
 
     Prints the verification accuracy (threshold chosen on a dev split), the ROC AUC and the
-    one-shot recognition accuracy on the unseen classes, next to raw pixels."""
+    one-shot recognition accuracy on the unseen classes, next to raw pixels. Fashion-MNIST's
+    classes 0-4 are all garments; --train-classes 0,1,2,5,7 puts garments and footwear on
+    both sides (numbers and why in gradwise.vision.one_shot)."""
     from .datasets import DatasetIntegrityError
     from .vision.one_shot import one_shot_demo, plot_roc, save_result
 
@@ -321,8 +326,9 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
         result, net = one_shot_demo(dataset, classes, epochs=epochs,
                                     train_images=train_images or None, loss=loss, mining=mining,
                                     alpha=alpha, squared=distance == "squared",
-                                    embedding_dim=embedding_dim or None, augment=augment,
-                                    seed=seed, verbose=0 if no_progress else 1)
+                                    embedding_dim=embedding_dim or None, dropout=dropout,
+                                    augment=augment, seed=seed,
+                                    verbose=0 if no_progress else 1)
     except (FileNotFoundError, DatasetIntegrityError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())

@@ -15,6 +15,42 @@ as new identities, known from one example each:
 
 The same numbers for plain pixels (images scaled to unit norm, d = squared distance) show
 what the learned embedding adds.
+
+Measured with the defaults (triplet loss, semi-hard mining, alpha 0.05, no projection: the
+288 numbers of the last block, no dropout, shifts and rotations, 6 epochs of 12000 images,
+seed 0), `OPENBLAS_NUM_THREADS=1 gradwise verify --no-progress [--dataset D]
+[--train-classes C] [--loss softmax]` on 2 shared CPU cores, 40 to 55 s per run end to
+end. ROC AUC of the unseen classes' test pairs, embedding / raw pixels (pair accuracy and
+5-way one-shot recognition alongside):
+
+    MNIST 0-4 -> 5-9                       triplet 0.917 / 0.713  (0.84 / 0.66, 0.78 / 0.48)
+                                           softmax 0.892
+    Fashion-MNIST 0-4 -> 5-9               triplet 0.731 / 0.764  (0.67 / 0.73, 0.56 / 0.58)
+                                           softmax 0.770 / 0.764  (0.69 / 0.73, 0.62 / 0.58)
+    Fashion-MNIST 0,1,2,5,7 -> 3,4,6,8,9   triplet 0.834 / 0.799  (0.76 / 0.73, 0.62 / 0.58)
+                                           softmax 0.849
+
+Another seed moves these by a few hundredths (MNIST seed 1: 0.892 / 0.719; Fashion 0,1,2,5,7
+seed 1 with dropout 0.3: 0.808 / 0.790, softmax 0.834).
+
+Why the embedding loses to pixels on Fashion-MNIST 0-4 -> 5-9. The split, more than the
+model: classes 0-4 are all garments (T-shirt, trouser, pullover, dress, coat), 5-9 are
+sandal, shirt, sneaker, bag and ankle boot. The triplet loss teaches what tells garments
+apart (sleeves, collars, texture) and nothing of footwear or bags. Per pair of unseen
+classes (300 images each; a run with dropout 0.3, no augmentation), the embedding wins on
+pairs with sandals (sandal-bag 0.74 against 0.65 for pixels) but loses where a silhouette
+is enough: shirt-sneaker 0.83 against 0.98, shirt-boot 0.83 against 0.94, sneaker-bag
+0.74 against 0.84. The unseen
+shirts are the worst: a shirt looks like the training tops, so the features that separate
+T-shirts, pullovers and coats spread the shirts apart (mean same-class distance 1.08 of
+the mean distance, 0.52 on pixels). Fitting the garments harder does not help: with
+dropout 0.3 and no augmentation, 2 epochs 0.733, 6 epochs 0.740, 12 epochs 0.726, alpha
+0.2 0.718, no dropout 0.756; with dropout 0.3 and augmentation, 0.694, and 0.745 with a
+wider network (16, 32, 64 channels). The triplet loss stays below pixels on this split;
+the softmax baseline only draws level (0.770 against 0.764, within the spread of seeds).
+With a split that puts garments and footwear on both sides (train T-shirt, trouser,
+pullover, sandal, sneaker; unseen dress, coat, shirt, bag, ankle boot) both beat pixels,
+the softmax baseline by more; on MNIST the triplet loss is the better of the two.
 """
 from __future__ import annotations
 
@@ -27,6 +63,7 @@ import numpy as np
 
 from .. import backend, optim
 from .. import functional as F
+from ..io import atomic_write
 from ..nn import Linear, Module
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..train import fit
@@ -41,7 +78,6 @@ from .face import (
     roc_curve,
     verification_accuracy,
 )
-from .image_files import atomic_write
 
 DATASETS = ("mnist", "fashion-mnist")
 LOSSES = ("triplet", "softmax")
@@ -74,6 +110,8 @@ class OneShotResult:
     alpha: float = 0.0               # the triplet margin (unused by the softmax baseline)
     squared: bool = True             # squared or plain distances in the triplet loss
     embedding_dim: int = 0
+    dropout: float = 0.0
+    augment: bool = False
     history: dict = field(default_factory=dict)
     roc: dict = field(default_factory=dict)   # fpr, tpr of the test pairs (embedding, pixels)
 
@@ -216,7 +254,7 @@ class SoftmaxBaseline(Module):
 
 def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs: int = 6,
                   train_images: int | None = 12000, embedding_dim: int | None = None,
-                  channels=(8, 16, 32), dropout: float = 0.3, alpha: float = 0.05,
+                  channels=(8, 16, 32), dropout: float = 0.0, alpha: float = 0.05,
                   mining: str = "semi_hard", squared: bool = True, loss: str = "triplet",
                   lr: float = 1e-3, P: int = 5, K: int = 24, n_pairs: int = 6000,
                   draws: int = 20, augment: bool = True, cosine: bool = False, seed: int = 0,
@@ -292,7 +330,7 @@ def one_shot_demo(dataset: str = "mnist", train_classes=(0, 1, 2, 3, 4), epochs:
         dataset, train_classes, unseen, loss, mining, epochs, len(X), round(seconds, 1),
         threshold, dev_acc, test_acc, test_auc, closed, closed_std, open_right, rejected,
         px_acc, px_auc, px_closed, int(n_pairs), float(alpha), bool(squared),
-        int(getattr(net, "embedding_dim", Et.shape[1])),
+        int(getattr(net, "embedding_dim", Et.shape[1])), float(dropout), bool(augment),
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
         roc={"fpr": fpr.tolist(), "tpr": tpr.tolist(),
              "pixel_fpr": px_fpr.tolist(), "pixel_tpr": px_tpr.tolist()},
