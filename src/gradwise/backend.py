@@ -7,6 +7,7 @@ that gradwise's own kernels share (set_num_threads, parallel_for).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -64,7 +65,7 @@ def set_rng_state(state: dict) -> None:
 # that are not a GEMM -- im2col copies, pooling, activations -- split the batch into chunks
 # and run them on a small pool. NumPy releases the GIL inside those loops, so the chunks run
 # at the same time. Every chunk writes its own slice of the output with the same code as the
-# whole would, so results are bit-identical for any number of threads.
+# whole would.
 
 _num_threads = None      # None until first asked: then the default below
 _pool = None             # a ThreadPoolExecutor with _num_threads - 1 workers (the caller is one)
@@ -100,11 +101,15 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Use n threads in gradwise's own kernels (convolution's im2col copy and GEMMs, pooling,
-    ReLU and tanh), each taking a share of the batch; 1 runs everything on the calling
-    thread. The default is the CPUs the process may use, at most 8, or GRADWISE_NUM_THREADS.
+    ReLU and tanh; under no_grad, large linear layers), each taking a share of the batch;
+    1 runs everything on the calling thread. The default is the CPUs the process may use, at most 8, or GRADWISE_NUM_THREADS.
 
-    As torch.set_num_threads, but for gradwise's kernels only: NumPy's BLAS keeps its own
-    thread count (OPENBLAS_NUM_THREADS, or threadpoolctl). Results do not depend on n."""
+    As torch.set_num_threads: while gradwise's threads run GEMMs (convolution, and under
+    no_grad the large linear layers), NumPy's BLAS is held to one thread, and restored
+    after; elsewhere BLAS keeps its own count (OPENBLAS_NUM_THREADS, threadpoolctl).
+    Results are deterministic for a given n. Convolution, pooling and activations give the
+    same bits for every n; a linear layer under no_grad may differ in the last bits of
+    float32 between values of n, as one GEMM does between BLAS thread counts."""
     global _num_threads, _pool
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
@@ -138,6 +143,22 @@ def _blas_controllers() -> list:
     return _blas
 
 
+@contextlib.contextmanager
+def _blas_on_one_thread(active: bool = True):
+    limited = []
+    try:
+        if active:
+            for lib in _blas_controllers():
+                before = lib.get_num_threads()
+                if before != 1:
+                    lib.set_num_threads(1)
+                    limited.append((lib, before))
+        yield
+    finally:
+        for lib, before in limited:
+            lib.set_num_threads(before)
+
+
 def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = False) -> None:
     """Call fn(start, stop) over consecutive chunks of range(n) that together cover it, on
     up to get_num_threads() threads, and return when all are done.
@@ -149,13 +170,20 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = Fa
     is never slower than one thread by more than the hand-off. fn must write only its own
     chunk's part of the output.
 
-    blas=True: the chunks call BLAS (GEMMs). While they run on several threads, BLAS is held
-    to one thread of its own (through threadpoolctl), so that the threads do not multiply:
-    each GEMM is the same call either way, only without its own helper threads."""
+    blas=True: the chunks call BLAS (GEMMs). With more than one thread, BLAS is then held to
+    one thread of its own (through threadpoolctl) while fn runs, even when the work is too
+    small to split: gradwise's threads take the place of BLAS's. Besides not multiplying
+    threads, this keeps OpenBLAS's helper threads asleep: after each threaded call they
+    spin for a while, and on two cores a spinning helper takes the core a chunk needs
+    (measured: inference 1.6 s with it against 1.15 s without)."""
     threads = get_num_threads()
-    per = max(min_chunk, grain)
-    if threads == 1 or n < 2 * per or getattr(_in_parallel, "active", False):
+    if threads == 1 or getattr(_in_parallel, "active", False):
         fn(0, n)
+        return
+    per = max(min_chunk, grain)
+    if n < 2 * per:
+        with _blas_on_one_thread(blas):
+            fn(0, n)
         return
     # two chunks a thread: a thread that falls behind leaves its second chunk to another
     chunks = min(2 * threads, n // per)
@@ -178,21 +206,11 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = Fa
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="gradwise")
-    limited = []
-    if blas:
-        for lib in _blas_controllers():
-            before = lib.get_num_threads()
-            if before != 1:
-                lib.set_num_threads(1)
-                limited.append((lib, before))
-    try:
+    with _blas_on_one_thread(blas):
         helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
         work()
         for h in helpers:
             if not h.cancel():   # not started yet: nothing left for it anyway
                 h.result()
-    finally:
-        for lib, before in limited:
-            lib.set_num_threads(before)
     if errors:
         raise errors[0]
