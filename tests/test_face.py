@@ -521,6 +521,10 @@ def test_verify_command(tmp_path, monkeypatch):
     state = gw.load(tmp_path / "emb.npz")
     net = EmbeddingNet(channels=(8, 16, 32))
     net.load_state_dict(state)                                 # the saved weights fit the net
+    assert saved["channels"] == [8, 16, 32]
+    res = CliRunner().invoke(main, ["verify", "--channels", "8,8,8,8,8", "--train-images", "300",
+                                    "--out", str(tmp_path), "--no-progress"])
+    assert res.exit_code == 1 and "EmbeddingNet" in res.output and "Traceback" not in res.output
 
 
 def test_verify_command_checks_its_classes():
@@ -533,6 +537,9 @@ def test_verify_command_checks_its_classes():
         assert res.exit_code != 0 and "--train-classes" in res.output, bad
     res = CliRunner().invoke(main, ["verify", "--dropout", "1"])
     assert res.exit_code == 2 and "--dropout" in res.output
+    for bad in ("8,x", "0", ""):
+        res = CliRunner().invoke(main, ["verify", "--channels", bad])
+        assert res.exit_code == 2 and "--channels" in res.output, bad
 
 
 def test_balanced_pairs():

@@ -291,6 +291,9 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
               show_default=True, help="Distances in the triplet loss (plain suits batch_hard).")
 @click.option("--embedding-dim", default=0, show_default=True, type=click.IntRange(min=0),
               help="Project the features to this many numbers (0: no projection).")
+@click.option("--channels", default="8,16,32", show_default=True,
+              help="Channels of the conv blocks, one block each (8,16: a shallower, "
+                   "784-number embedding).")
 @click.option("--dropout", default=0.0, show_default=True,
               type=click.FloatRange(0, 1, max_open=True),
               help="Dropout on the embedding's features before the normalization (training).")
@@ -303,7 +306,7 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
               help="Also save the trained embedding network's state dict (gradwise.save, .npz).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, distance,
-           embedding_dim, dropout, augment, seed, out, save_model, no_progress):
+           embedding_dim, channels, dropout, augment, seed, out, save_model, no_progress):
     """Face verification, one-shot: train a Siamese embedding with the triplet loss on some
     classes, then verify and recognise the unseen classes from one example each.
 
@@ -323,13 +326,20 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
         raise click.BadParameter(f"need 2 to 9 distinct classes among 0-9, got {train_classes!r}",
                                  param_hint="--train-classes")
     try:
+        widths = [int(c) for c in channels.split(",") if c.strip()]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        raise click.BadParameter(f"expected comma-separated positive ints, got {channels!r}",
+                                 param_hint="--channels")
+    try:
         result, net = one_shot_demo(dataset, classes, epochs=epochs,
                                     train_images=train_images or None, loss=loss, mining=mining,
                                     alpha=alpha, squared=distance == "squared",
-                                    embedding_dim=embedding_dim or None, dropout=dropout,
-                                    augment=augment, seed=seed,
+                                    embedding_dim=embedding_dim or None, channels=widths,
+                                    dropout=dropout, augment=augment, seed=seed,
                                     verbose=0 if no_progress else 1)
-    except (FileNotFoundError, DatasetIntegrityError) as e:
+    except (FileNotFoundError, DatasetIntegrityError, ValueError) as e:   # e.g. too many blocks
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())
     Path(out).mkdir(parents=True, exist_ok=True)
