@@ -118,8 +118,8 @@ def lab_run(names, run_all, available, quick, out, no_progress):
                    "(the table README.md shows).")
 def lab_report(out, write, brief):
     """Print the Markdown table of results: experiment, reference, gradwise, reproduced, plots."""
-    from .lab import collect, markdown
     from .io import atomic_write
+    from .lab import collect, markdown
     from .lab.report import brief_markdown
 
     results = collect(Path(out))
