@@ -7,7 +7,10 @@
 """
 from . import backend
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import get_default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state
+from .backend import (
+    get_default_dtype, get_num_threads, get_rng_state, manual_seed, set_default_dtype, set_num_threads,
+    set_rng_state,
+)
 from .ops import (
     abs, broadcast_to, cat, clamp, clip, concatenate, exp, expand, flatten, log, matmul, max,
     maximum, mean, min, minimum, pad, permute, reshape, sqrt, squeeze, stack, sum, transpose,
