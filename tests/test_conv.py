@@ -398,6 +398,8 @@ def test_threaded_activations_are_bit_identical_to_numpy(threads, small_chunks, 
     expected = np.maximum(Z, 0) if act == "relu" else np.tanh(Z)
     for n in (1, 2, 3):
         threads(n)
+        with gw.no_grad():  # inference: split over the threads
+            np.testing.assert_array_equal(getattr(F, act)(gw.tensor(Z)).data, expected)
         z = gw.tensor(Z, requires_grad=True)
         a = getattr(F, act)(z)
         np.testing.assert_array_equal(a.data, expected)
@@ -413,15 +415,17 @@ def test_activations_on_strided_and_integer_inputs(threads, small_chunks, act):
     Z = np.random.default_rng(6).normal(size=(40, 30)).astype(np.float32)
     for view in (Z.T, Z[:, ::2]):          # not contiguous: computed at once, same numbers
         expected = np.maximum(view, 0) if act == "relu" else np.tanh(view)
-        np.testing.assert_array_equal(getattr(F, act)(gw.tensor(view)).data, expected)
+        with gw.no_grad():
+            np.testing.assert_array_equal(getattr(F, act)(gw.tensor(view)).data, expected)
     if act == "relu":
         ints = np.arange(-5, 6)
         np.testing.assert_array_equal(F.relu(gw.tensor(ints)).data, np.maximum(ints, 0))
 
 
 def test_threaded_training_step_matches_one_thread(threads, small_chunks):
-    """A SimpleConvNet and a LeNet-5 step on 2 threads: the same loss and gradients, bit for
-    bit, as on one."""
+    """A SimpleConvNet and a LeNet-5 step with 2 threads set: the same loss and gradients,
+    bit for bit, as on one (training's kernels stay on the calling thread), and the same
+    scores under no_grad, where the kernels do split."""
     from gradwise.models import LeNet5, SimpleConvNet
 
     rng = np.random.default_rng(7)
@@ -434,8 +438,11 @@ def test_threaded_training_step_matches_one_thread(threads, small_chunks):
             threads(n)
             gw.manual_seed(0)
             model = build()
-            loss = F.cross_entropy(model(gw.tensor(X)), gw.tensor(y))
+            scores = model(gw.tensor(X))
+            loss = F.cross_entropy(scores, gw.tensor(y))
             loss.backward()
+            with gw.no_grad():  # float32 rounding at most: the linear layers' GEMMs
+                np.testing.assert_allclose(model(gw.tensor(X)).data, scores.data, rtol=1e-5, atol=1e-6)
             grads.append([loss.data] + [p.grad for p in model.parameters()])
         for a, c in zip(*grads):
             np.testing.assert_array_equal(a, c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 
 _GRAIN = 4096
 """Threaded elementwise kernels cut the flattened array at multiples of this many numbers
@@ -15,13 +15,17 @@ _MIN_CHUNK = 1 << 16
 
 
 def _elementwise(kernel, z: np.ndarray) -> np.ndarray:
-    """kernel(z_part, out_part) over a new array like z, a share per thread (see
-    backend.parallel_for) when z is a large contiguous float array; else on z at once."""
+    """kernel(z_part, out_part) over a new array like z. With no graph to record (no_grad),
+    a share per thread (backend.parallel_for) when z is a large contiguous float array;
+    otherwise on z at once (training keeps to one thread: see ops.conv._batch_split)."""
     out = np.empty(z.shape, z.dtype)
     if z.flags.c_contiguous and z.dtype.kind == "f":
         flat, flat_out = z.reshape(-1), out.reshape(-1)
-        backend.parallel_for(lambda i, j: kernel(flat[i:j], flat_out[i:j]), flat.size,
-                             grain=_GRAIN, min_chunk=_MIN_CHUNK)
+        if is_grad_enabled():
+            kernel(flat, flat_out)
+        else:
+            backend.parallel_for(lambda i, j: kernel(flat[i:j], flat_out[i:j]), flat.size,
+                                 grain=_GRAIN, min_chunk=_MIN_CHUNK)
     else:
         kernel(z, out)
     return out

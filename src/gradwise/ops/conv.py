@@ -30,6 +30,18 @@ _MIN_WORK = 1 << 16
 below that, handing the work to another thread costs more than it saves."""
 
 
+def _batch_split(rows, m: int, **kw) -> None:
+    """rows(i, j) over the batch: with no graph to record (no_grad), a share of the batch per
+    thread (backend.parallel_for; each example is computed as in the whole, so the numbers
+    are the same); while training, at once on the calling thread. Training's backward runs
+    large GEMMs on BLAS's own threads, whose helpers keep spinning after each call and
+    would take the core a second gradwise thread needs (measured: 5-8% slower epochs)."""
+    if is_grad_enabled():
+        rows(0, m)
+    else:
+        backend.parallel_for(rows, m, **kw)
+
+
 def out_size(n: int, f: int, s: int, pad_total: int, d: int = 1) -> int:
     """floor((n + 2p - d (f - 1) - 1) / s) + 1, with 2p given as the total padding."""
     return (n + pad_total - d * (f - 1) - 1) // s + 1
@@ -120,8 +132,7 @@ class Conv2d(Function):
                 col[i:j, K] = 1
             np.matmul(W2b, col[i:j], out=Z[i:j])                    # (j - i, F, Ho Wo)
 
-        # a share of the batch per thread; each example's GEMM is the same call either way
-        backend.parallel_for(rows, m, min_chunk=_MIN_WORK // col[0].size + 1, blas=True)
+        _batch_split(rows, m, min_chunk=_MIN_WORK // col[0].size + 1, blas=True)
         return Z.reshape(m, F_, Ho, Wo)
 
     def backward(self, dZ):
@@ -228,7 +239,7 @@ def _pool_forward(ufunc, Xp, f, s, scale=None, keep_rows=True):
         if scale is not None:
             Z[i:j] *= scale
 
-    backend.parallel_for(rows, m, min_chunk=_MIN_WORK // Xp[0].size + 1)
+    _batch_split(rows, m, min_chunk=_MIN_WORK // Xp[0].size + 1)
     return Y, Z
 
 
