@@ -42,18 +42,9 @@ from gradwise.datasets import (
     to_course_layout,
 )
 
-
-def _shared_datasets():
-    """$GRADWISE_DATA, else ../shared/datasets beside the checkout (as .ci/run sets it)."""
-    env = os.environ.get("GRADWISE_DATA")
-    if env:
-        return Path(env.split(os.pathsep)[0])
-    return Path(__file__).resolve().parents[2] / "shared" / "datasets"
+from shared_data import DATA, needs_mnist
 
 
-DATA = _shared_datasets()
-needs_data = pytest.mark.skipif(not (DATA / "mnist").is_dir(),
-                                reason=f"the shared datasets folder is not at {DATA}")
 LABELS_REL = "mnist/t10k-labels-idx1-ubyte.gz"   # the smallest real file (4542 bytes)
 
 
@@ -83,7 +74,7 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-@needs_data
+@needs_mnist
 @pytest.mark.parametrize("loader, train_counts, test_counts", [
     (load_mnist, MNIST_TRAIN_COUNTS, MNIST_TEST_COUNTS),
     (load_fashion_mnist, [6000] * 10, [1000] * 10),
@@ -97,7 +88,7 @@ def test_mnist_like_default_switches(loader, train_counts, test_counts):
     assert np.bincount(t).tolist() == train_counts and np.bincount(tt).tolist() == test_counts
 
 
-@needs_data
+@needs_mnist
 def test_mnist_switches_keep_bytes_channels_and_one_hot():
     (x, t), (xt, tt) = load_mnist(normalize=False, flatten=False, one_hot_label=True, data_dir=DATA)
     assert x.shape == (60000, 1, 28, 28) and xt.shape == (10000, 1, 28, 28)
@@ -112,7 +103,7 @@ def test_mnist_switches_keep_bytes_channels_and_one_hot():
     assert load_mnist(normalize=False, data_dir=DATA)[0][0].max() == 255
 
 
-@needs_data
+@needs_mnist
 def test_mnist_idx_header_facts_and_env_lookup(monkeypatch):
     monkeypatch.setenv("GRADWISE_DATA", str(DATA))
     raw = gzip.decompress((DATA / "mnist/t10k-images-idx3-ubyte.gz").read_bytes())
@@ -122,7 +113,7 @@ def test_mnist_idx_header_facts_and_env_lookup(monkeypatch):
     assert len(FASHION_MNIST_CLASSES) == 10 and FASHION_MNIST_CLASSES[9] == "Ankle boot"
 
 
-@needs_data
+@needs_mnist
 def test_catvnoncat_shapes_counts_and_classes():
     (x, y), (xt, yt), classes = load_catvnoncat(data_dir=DATA)
     assert x.shape == (209, 64, 64, 3) and xt.shape == (50, 64, 64, 3)
@@ -135,7 +126,7 @@ def test_catvnoncat_shapes_counts_and_classes():
     np.testing.assert_array_equal(yc, yt)
 
 
-@needs_data
+@needs_mnist
 @pytest.mark.parametrize("loader, n, counts, names", [
     (load_signs, 120, [20] * 6, list(SIGNS_CLASSES)),
     (load_happy, 150, [66, 84], list(HAPPY_CLASSES)),
@@ -147,7 +138,7 @@ def test_signs_and_happy_test_halves(loader, n, counts, names):
     assert classes == names
 
 
-@needs_data
+@needs_mnist
 @pytest.mark.parametrize("loader, missing", [(load_signs, "train_signs.h5"), (load_happy, "train_happy.h5")])
 def test_missing_training_half_is_named(loader, missing, isolated):
     with pytest.raises(FileNotFoundError) as err:
@@ -162,7 +153,7 @@ def test_missing_training_half_is_named(loader, missing, isolated):
         loader(data_dir=DATA, split="dev")
 
 
-@needs_data
+@needs_mnist
 def test_football_data_mat():
     (X, y), (Xv, yv) = load_football(data_dir=DATA)
     assert X.shape == (211, 2) and Xv.shape == (200, 2) and X.dtype == np.float32
@@ -175,7 +166,7 @@ def test_football_data_mat():
     np.testing.assert_array_equal(Xv64, mat["Xval"])
 
 
-@needs_data
+@needs_mnist
 def test_course_layout_is_the_course_reshape_and_round_trips():
     (x, y), _, _ = load_catvnoncat(data_dir=DATA)
     Xc, Yc = to_course_layout(x, y)
@@ -207,7 +198,7 @@ def test_search_order_data_dir_then_env_then_cache(monkeypatch, tmp_path):
     assert search_roots(tmp_path / "mine") == [tmp_path / "mine"]
 
 
-@needs_data
+@needs_mnist
 def test_a_file_in_the_cache_is_found_and_the_first_root_wins(isolated, tmp_path, monkeypatch):
     cache = Path(os.environ["HOME"]) / ".cache" / "gradwise"
     (cache / "mnist").mkdir(parents=True)
@@ -244,7 +235,7 @@ class FakeResponse(io.BytesIO):
         self.headers = {"Content-Length": str(len(payload))}
 
 
-@needs_data
+@needs_mnist
 def test_download_is_verified_and_lands_in_the_cache(isolated, monkeypatch):
     good = (DATA / LABELS_REL).read_bytes()
     urls = []
@@ -264,7 +255,7 @@ def test_download_is_verified_and_lands_in_the_cache(isolated, monkeypatch):
     assert fetch(LABELS_REL) == path and len(urls) == 2          # cached: no second download
 
 
-@needs_data
+@needs_mnist
 def test_a_corrupted_download_is_refused_and_never_written(isolated, monkeypatch):
     bad = bytearray((DATA / LABELS_REL).read_bytes())
     bad[100] ^= 0xFF
@@ -276,7 +267,7 @@ def test_a_corrupted_download_is_refused_and_never_written(isolated, monkeypatch
     assert not folder.exists() or list(folder.iterdir()) == []   # no file, no .part left
 
 
-@needs_data
+@needs_mnist
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_a_damaged_local_file_is_named_never_parsed(damage, isolated, tmp_path):
     root = tmp_path / "data"
@@ -298,7 +289,7 @@ def test_a_damaged_local_file_is_named_never_parsed(damage, isolated, tmp_path):
     assert isolated == []                          # a bad file is reported, not re-downloaded
 
 
-@needs_data
+@needs_mnist
 def test_a_damaged_course_file_is_named(isolated, tmp_path):
     (tmp_path / "course").mkdir()
     raw = (DATA / "course/test_happy.h5").read_bytes()
@@ -457,7 +448,7 @@ def test_show_writes_a_labelled_grid_png(tmp_path):
         show(np.zeros((2, 5, 6, 7, 8)), path=tmp_path / "x.png")
 
 
-@needs_data
+@needs_mnist
 def test_show_real_images(tmp_path):
     (x, y), _, classes = load_catvnoncat(data_dir=DATA)
     img = _png(show(x[:8], y[:8], tmp_path / "cats.png", ncols=4, class_names=classes))
@@ -476,7 +467,7 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-@needs_data
+@needs_mnist
 def test_mlp_784_100_100_10_reaches_97_5_percent_on_mnist_in_5_epochs():
     """~5 s on an idle 2-core machine (600 Adam steps of batch 100 per epoch)."""
     import gradwise.functional as F

@@ -1,7 +1,5 @@
 """Detection: the losses (hand values and gradient checks), YOLO decoding and filtering, the
 convolutional sliding windows, the MNIST canvases, short training runs, saving, the CLI."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,17 +16,9 @@ from gradwise.vision import (
     yolo_targets,
 )
 
-
-def _shared_datasets():
-    env = os.environ.get("GRADWISE_DATA")
-    if env:
-        return Path(env.split(os.pathsep)[0])
-    return Path(__file__).resolve().parents[2] / "shared" / "datasets"
+from shared_data import DATA, needs_mnist
 
 
-DATA = _shared_datasets()
-needs_mnist = pytest.mark.skipif(not (DATA / "mnist").is_dir(),
-                                 reason=f"the shared datasets folder is not at {DATA}")
 LOG2, LOG3 = np.log(2.0), np.log(3.0)
 
 

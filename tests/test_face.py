@@ -3,8 +3,6 @@ gradchecks, a brute-force reference, PyTorch), ROC/AUC against scikit-learn, the
 the database for verification and recognition, P x K batches, the embedding network, and
 the one-shot demonstration on MNIST at a size that fits CI."""
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +29,8 @@ from gradwise.vision.face import (
     triplet_loss,
     verification_accuracy,
 )
+
+from shared_data import DATA, needs_mnist
 
 
 @pytest.fixture(autouse=True)
@@ -458,18 +458,6 @@ def test_training_pulls_positives_together():
 
 
 # ---- the one-shot demonstration on MNIST ------------------------------------------------------
-def _shared_datasets():
-    env = os.environ.get("GRADWISE_DATA")
-    if env:
-        return Path(env.split(os.pathsep)[0])
-    return Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-DATA = _shared_datasets()
-needs_mnist = pytest.mark.skipif(not (DATA / "mnist").is_dir(),
-                                 reason=f"MNIST is not in the shared datasets folder {DATA}")
-
-
 @needs_mnist
 def test_one_shot_demo_beats_pixels_on_unseen_classes(tmp_path):
     from gradwise.vision.one_shot import one_shot_demo, plot_roc, save_result

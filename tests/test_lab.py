@@ -9,7 +9,6 @@ is missing.
 import json
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +18,8 @@ from gradwise.lab import REGISTRY, Result, markdown
 from gradwise.lab.core import Experiment, Run
 from gradwise.lab.course import course_cost, course_draws, course_mlp
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+from shared_data import SHARED
+
 
 # the book's MNIST experiments (experiments/book_*.py) are tested in test_lab_book.py
 COURSE = [n for n, e in REGISTRY.items() if not e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]

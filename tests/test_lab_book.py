@@ -10,7 +10,6 @@ real networks for 3 to 12 s of CPU time; the file takes about a minute of CPU in
 import json
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +23,8 @@ from gradwise.lab.book import (BOOK_BN_EPS, BookDropout, batches, decay_weights_
 from gradwise.lab.core import Experiment
 from gradwise.lab.report import rerun
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+from shared_data import SHARED
+
 BOOK = [n for n, e in REGISTRY.items() if e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]
 
 

@@ -14,6 +14,8 @@ from gradwise.models import (
     unfreeze,
 )
 
+from shared_data import DATA, needs_mnist
+
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -484,19 +486,7 @@ def test_replace_head_in_zoo_models_keeps_the_layer_order():
 
 
 # ---- transfer learning on real MNIST: digits 0-4 -> 5-9 -----------------------------------------
-def _shared_datasets():
-    """$GRADWISE_DATA, else ../shared/datasets beside the checkout."""
-    import os
-    from pathlib import Path
-
-    env = os.environ.get("GRADWISE_DATA")
-    return Path(env.split(os.pathsep)[0]) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-DATA = _shared_datasets()
-
-
-@pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"the shared datasets folder is not at {DATA}")
+@needs_mnist
 def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
     """A quick run of gradwise.models.mnist.transfer_digits (~7 s of CPU): a LeNet-5 trained
     on 3000 digits 0-4 for one epoch, then reused for 5-9 with 50 labelled examples."""
@@ -528,7 +518,7 @@ def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
     assert out["scratch_test_accuracy_5_9"] > 0.5
 
 
-@pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"the shared datasets folder is not at {DATA}")
+@needs_mnist
 def test_mnist_recipes_data_and_names():
     from gradwise.models.mnist import MNIST_MEAN, MNIST_STD, RECIPES, digits, train_recipe
 
