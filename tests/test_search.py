@@ -13,7 +13,7 @@ from gradwise import nn, optim
 from gradwise.cli import main
 from gradwise.search import (
     Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform, babysit, coarse_to_fine,
-    load_data, load_run, objective, random_search, sample, space_from_dict, space_to_dict,
+    load_data, load_run, objective, random_search, space_from_dict, space_to_dict,
     train_config, trial_plan, zoom_space,
 )
 from gradwise.search.recipe import build_model, check_config
@@ -225,7 +225,7 @@ def test_recipe_datasets(name, classes):
     data = load_data({"dataset": name, "n_samples": 300})
     (X, y), (Xd, yd) = data.train, data.dev
     assert X.dtype == np.float32 and y.dtype == np.int64 and data.num_classes == classes
-    assert len(Xd) == pytest.approx(0.3 * (len(X) + len(Xd)), abs=2)
+    assert len(Xd) == pytest.approx(0.3 * (len(X) + len(Xd)), abs=2) and len(yd) == len(Xd)
     assert np.allclose(X.mean(0), 0, atol=1e-5)  # standardized on the training split
     model = build_model({"hidden": [8, 4]}, data.in_features, data.num_classes)
     assert [m.out_features for m in model if isinstance(m, nn.Linear)] == [8, 4, classes]
