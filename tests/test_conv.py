@@ -356,10 +356,12 @@ def test_threaded_conv2d_is_bit_identical_and_keeps_gradients(threads, small_chu
     for other in results[1:]:
         for a, c in zip(results[0], other):
             np.testing.assert_array_equal(a, c)
-    np.testing.assert_array_equal(results[0][0], results[0][1])  # no_grad: the same numbers
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    # no_grad: the same dot products; training's narrow layers (batch-last columns, one GEMM
+    # for the batch) may round them differently in the last bit
+    np.testing.assert_allclose(results[0][0], results[0][1], rtol=tol, atol=tol)
     tb = None if b is None else torch.tensor(b)
     ty = tF.conv2d(torch.tensor(X), torch.tensor(W), tb, stride, padding, dilation)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(results[1][0], ty.numpy(), rtol=tol, atol=tol)
 
 
@@ -492,3 +494,86 @@ def test_linear_under_no_grad_splits_rows_within_float32_rounding(threads, monke
     with gw.no_grad():  # no bias, float64: the same path
         z = F.linear(gw.tensor(X.astype(np.float64)), gw.tensor(W.astype(np.float64))).data
     np.testing.assert_allclose(z, X.astype(np.float64) @ W.T.astype(np.float64), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dA_dtype", [None, np.float64])
+def test_tanh_backward_in_one_array_is_the_course_formula_bit_for_bit(dtype, dA_dtype):
+    # Backward computes dA * (1 - A^2) into one new array: the same operations, the same bits;
+    # an upstream gradient of another dtype (the kernel called directly) promotes as the
+    # plain formula does.
+    from gradwise.ops.activation import Tanh
+    rng = np.random.default_rng(11)
+    Z = rng.normal(size=(4, 6, 9, 9)).astype(dtype)
+    dA = rng.normal(size=Z.shape).astype(dA_dtype or dtype)
+    A = np.tanh(Z)
+    expected = dA * (1 - A * A)
+    tanh = Tanh()
+    np.testing.assert_array_equal(tanh.forward(Z), A)
+    dZ = tanh.backward(dA)
+    assert dZ.dtype == expected.dtype
+    np.testing.assert_array_equal(dZ, expected)
+    if dA_dtype is None:  # and through autograd
+        z = gw.tensor(Z, requires_grad=True)
+        F.tanh(z).backward(dA)
+        np.testing.assert_array_equal(z.grad, expected)
+
+
+@pytest.mark.parametrize("shape,k,s,p", [
+    ((5, 6, 28, 28), 2, 2, 0),     # LeNet-5's first pooling
+    ((5, 16, 10, 10), 2, 2, 0),    # and its second
+    ((3, 2, 9, 12), 3, 3, 0),      # tiled along both axes with f = 3
+    ((3, 2, 8, 10), 2, 2, 1),      # padded: the padded input is tiled
+    ((3, 2, 9, 9), 2, 2, 0),       # an odd edge: not tiled, the general path
+    ((3, 2, 9, 9), 3, 2, 1),       # overlapping windows
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_avg_pool_backward_is_every_window_share_bit_for_bit(shape, k, s, p, dtype):
+    # Each input pixel's gradient is the sum of dZ / (f f) over the windows that hold it,
+    # computed here by a plain loop over the windows (one window per pixel when they tile,
+    # so the fast path's copies must give exactly dZ * (1 / (f f))).
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=shape).astype(dtype)
+    x = gw.tensor(X, requires_grad=True)
+    y = F.avg_pool2d(x, k, s, p)
+    dZ = rng.normal(size=y.shape).astype(dtype)
+    y.backward(dZ)
+    share = dZ * dtype(1.0 / (k * k))
+    m, C, H, W = shape
+    dXp = np.zeros((m, C, H + 2 * p, W + 2 * p), dtype)
+    for i in range(y.shape[2]):
+        for j in range(y.shape[3]):
+            dXp[:, :, i * s:i * s + k, j * s:j * s + k] += share[:, :, i:i + 1, j:j + 1]
+    expected = dXp[:, :, p:p + H, p:p + W]
+    if H + 2 * p == k * y.shape[2] and W + 2 * p == k * y.shape[3] and s == k:
+        np.testing.assert_array_equal(x.grad, expected)
+    else:  # overlapping or partly covered windows: sums in another order
+        np.testing.assert_allclose(x.grad, expected, rtol=1e-6, atol=1e-7)
+    assert x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation", CONV_CASES)
+@pytest.mark.parametrize("max_wo", [0, 10 ** 6])
+def test_conv2d_both_column_layouts_match_torch(monkeypatch, x_shape, w_shape, stride, padding,
+                                                dilation, max_wo):
+    # Training picks batch-first columns (max_wo = 0 forces them) or batch-last ones (narrow
+    # outputs of stride 1; 10**6 lets every stride-1 layer have them): the same convolution.
+    from gradwise.ops import conv
+    monkeypatch.setattr(conv, "_BATCH_LAST_MAX_WO", max_wo)
+    rng = np.random.default_rng(9)
+    Fo, fh, fw = w_shape
+    X = rng.normal(size=x_shape)
+    W = rng.normal(size=(Fo, x_shape[1], fh, fw))
+    b = rng.normal(size=Fo)
+    for bias in (True, False):
+        x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+        y = F.conv2d(x, w, bb if bias else None, stride, padding, dilation)
+        assert y.creator.batch_last == (max_wo > 0 and stride == 1)
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+        ty = tF.conv2d(tx, tw, tb if bias else None, stride, padding, dilation)
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        dY = rng.normal(size=y.shape)
+        y.backward(dY)
+        ty.backward(torch.tensor(dY))
+        for g, tg in [(x.grad, tx.grad), (w.grad, tw.grad)] + ([(bb.grad, tb.grad)] if bias else []):
+            np.testing.assert_allclose(g, tg.numpy(), rtol=1e-10, atol=1e-10)
