@@ -480,6 +480,14 @@ def test_prepare_image_inverts_paper_and_pads_to_square(tmp_path):
     with pytest.raises(ValueError, match="not an image file"):
         (tmp_path / "bad.png").write_bytes(b"not a png")
         prepare_image(tmp_path / "bad.png", 64)
+    # a transparent background is paper (composited on white, as load_image does): a dark
+    # stroke drawn on it comes out bright, like the stroke on white above
+    ink = np.zeros((20, 40, 4), np.uint8)
+    ink[5:15, 30:34, 3] = 255                                  # opaque black, the rest clear
+    Image.fromarray(ink, "RGBA").save(tmp_path / "t.png")
+    Xt, frame_t = prepare_image(tmp_path / "t.png", 64)
+    assert frame_t.inverted
+    np.testing.assert_array_equal(Xt, X)
 
 
 def test_detect_command(tmp_path, monkeypatch):

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 
 from ..io import atomic_write
+from .image_files import open_rgb
 
 __all__ = ["Frame", "prepare_image", "draw_detections", "save_png"]
 
@@ -41,18 +42,6 @@ class Frame:
         return b
 
 
-def _open(path) -> Image.Image:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no image file '{path}'")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.convert("RGB")
-    except UnidentifiedImageError:
-        raise ValueError(f"'{path}' is not an image file Pillow can read") from None
-
-
 def prepare_image(image, size: int, channels: int = 1, invert=None) -> tuple[np.ndarray, Frame]:
     """Any picture (a path or a PIL image) as the network's input (1, channels, size, size)
     float32 in [0, 1], and the Frame that maps boxes back.
@@ -61,7 +50,8 @@ def prepare_image(image, size: int, channels: int = 1, invert=None) -> tuple[np.
     one half: dark ink on paper) is inverted, unless `invert` says otherwise. Non-square
     pictures are padded with the background to a square first, so digits keep their shape.
     """
-    original = _open(image) if not isinstance(image, Image.Image) else image.convert("RGB")
+    original = (open_rgb(image, "prepare_image") if not isinstance(image, Image.Image)
+                else image.convert("RGB"))
     mode = {1: "L", 3: "RGB"}.get(channels)
     if mode is None:
         raise ValueError(f"prepare_image: channels must be 1 or 3, got {channels}")

@@ -12,19 +12,15 @@ import numpy as np
 from ..io import atomic_write
 
 
-def load_image(path, size=None) -> np.ndarray:
-    """An image file (PNG, JPEG, ... anything Pillow reads) as float32 (H, W, 3) in [0, 1].
-
-    Grey images are repeated over the three channels; an alpha channel is composited on
-    white. size: None keeps the image as it is; an int scales it so that its longer side has
-    that many pixels; (H, W) resizes it to exactly that, cropping the centre first so that
-    the aspect ratio is kept.
-    """
+def open_rgb(path, who: str = "load_image"):
+    """An image file (PNG, JPEG, ... anything Pillow reads) as a PIL RGB image: grey repeated
+    over the three channels, an alpha channel composited on white. A missing file or one
+    Pillow cannot read is an error that names it (`who` prefixes the message)."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"load_image: no image file '{path}'")
+        raise FileNotFoundError(f"{who}: no image file '{path}'")
     try:
         with Image.open(path) as im:
             im.load()
@@ -32,9 +28,19 @@ def load_image(path, size=None) -> np.ndarray:
                 rgba = im.convert("RGBA")
                 im = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 im.alpha_composite(rgba)
-            im = im.convert("RGB")
+            return im.convert("RGB")
     except UnidentifiedImageError:
-        raise ValueError(f"load_image: '{path}' is not an image file Pillow can read") from None
+        raise ValueError(f"{who}: '{path}' is not an image file Pillow can read") from None
+
+
+def load_image(path, size=None) -> np.ndarray:
+    """An image file (see open_rgb) as float32 (H, W, 3) in [0, 1].
+
+    size: None keeps the image as it is; an int scales it so that its longer side has that
+    many pixels; (H, W) resizes it to exactly that, cropping the centre first so that the
+    aspect ratio is kept.
+    """
+    im = open_rgb(path)
     if size is not None:
         im = _resize(im, size)
     return np.asarray(im, dtype=np.float32) / np.float32(255.0)
