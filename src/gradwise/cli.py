@@ -317,18 +317,11 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
     from .datasets import DatasetIntegrityError
     from .vision.one_shot import one_shot_demo, plot_roc, save_result
 
-    try:
-        classes = [int(c) for c in train_classes.split(",") if c.strip()]
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated digits, got {train_classes!r}",
-                                 param_hint="--train-classes") from None
+    classes = _int_list(train_classes, "--train-classes")
     if len(set(classes)) < 2 or any(not 0 <= c <= 9 for c in classes) or len(set(classes)) > 9:
         raise click.BadParameter(f"need 2 to 9 distinct classes among 0-9, got {train_classes!r}",
                                  param_hint="--train-classes")
-    try:
-        widths = [int(c) for c in channels.split(",") if c.strip()]
-    except ValueError:
-        widths = []
+    widths = _int_list(channels, "--channels")
     if not widths or min(widths) < 1:
         raise click.BadParameter(f"expected comma-separated positive ints, got {channels!r}",
                                  param_hint="--channels")
@@ -351,6 +344,15 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
 
         save(net.state_dict(), save_model)
         click.echo(f"embedding network saved to {save_model}")
+
+
+def _int_list(text: str, hint: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]; anything else a clear error naming the option."""
+    try:
+        return [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {text!r}",
+                                 param_hint=hint) from None
 
 
 def _style_layers(text: str):

@@ -250,7 +250,10 @@ def _reduce_along(ufunc, A, axis, f, s, n_out, out=None):
     """ufunc (np.maximum or np.add) folded over the f slices: the max or sum of each window."""
     slices = _slices(axis, f, s, n_out)
     if f == 1:
-        return A[slices[0]].copy() if out is None else np.copyto(out, A[slices[0]]) or out
+        if out is None:
+            return A[slices[0]].copy()
+        out[...] = A[slices[0]]
+        return out
     R = ufunc(A[slices[0]], A[slices[1]], out=out)
     for index in slices[2:]:
         ufunc(R, A[index], out=R)
