@@ -89,3 +89,29 @@ def test_repr():
     x = gw.tensor([1.0], requires_grad=True)
     assert "requires_grad=True" in repr(x)
     assert "grad_fn=<Mul>" in repr(x * 2)
+
+
+def test_setting_requires_grad_on_an_integer_tensor_is_refused():
+    t = gw.tensor([1, 2])
+    with pytest.raises(TypeError, match="floating.*int64"):
+        t.requires_grad = True
+    assert not t.requires_grad
+    with pytest.raises(TypeError, match="floating"):
+        gw.tensor([True, False]).requires_grad = True
+    t.requires_grad = False  # turning it off is always allowed on a leaf
+    f = gw.tensor([1.0, 2.0])
+    f.requires_grad = True
+    assert f.requires_grad
+    (f * f).sum().backward()
+    np.testing.assert_allclose(f.grad, [2.0, 4.0])
+
+
+def test_requires_grad_false_on_a_non_leaf_raises_as_in_pytorch():
+    x = gw.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="non-leaf.*detach"):
+        y.requires_grad = False
+    assert y.requires_grad
+    y.requires_grad = True  # already true: a no-op, as in PyTorch
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])

@@ -93,9 +93,9 @@ class Function:
         y = self.forward(*[x.data for x in inputs])
         out = _wrap(y) if type(y) is np.ndarray else Tensor(y)  # Tensor() converts scalars
         if _mode.enabled:
-            needs = tuple([x.requires_grad for x in inputs])
+            needs = tuple([x._requires_grad for x in inputs])
             if True in needs:
-                out.requires_grad = True
+                out._requires_grad = True
                 out.creator = self
                 self.inputs = inputs
                 self.needs_grad = needs
@@ -144,7 +144,7 @@ def _accumulate_leaf(x: Tensor, g: np.ndarray, fresh: bool = False) -> None:
 # ---- the engine -------------------------------------------------------------------------
 def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     """Backpropagate from `root`, accumulating into the .grad of leaves that require grad."""
-    if not root.requires_grad:
+    if not root._requires_grad:
         raise RuntimeError(
             "backward() on a tensor that does not require grad: no input of the computation "
             "had requires_grad=True (or it ran under no_grad())"

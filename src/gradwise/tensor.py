@@ -35,6 +35,13 @@ def _settle_allocator(nbytes: int = 16 << 20) -> None:
 _settle_allocator()
 
 
+def _check_can_require_grad(name: str, dtype: np.dtype) -> None:
+    """Gradients are real numbers: integer and boolean tensors cannot require them (their
+    gradients would be truncated to integers)."""
+    if dtype.kind not in "fc":
+        raise TypeError(f"{name}: only floating-point tensors can require gradients, got dtype {dtype}")
+
+
 def _as_array(data, dtype=None) -> np.ndarray:
     """Turn user data into an ndarray with gradwise's dtype rules.
 
@@ -63,18 +70,16 @@ class Tensor:
     Shape conventions follow PyTorch: batch first, (N, D) for vectors, NCHW for images.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "creator", "name", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         arr = data if (type(data) is np.ndarray and dtype is None) else _as_array(data, dtype)
-        if requires_grad and arr.dtype.kind not in "fc":
-            raise TypeError(
-                f"tensor: only floating-point tensors can require gradients, got dtype {arr.dtype}"
-            )
+        if requires_grad:
+            _check_can_require_grad("tensor", arr.dtype)
         self.data = arr
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.creator = None
         self.name = name
         self._retains_grad = False
@@ -95,6 +100,27 @@ class Tensor:
     @property
     def size(self) -> int:
         return self.data.size
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward() computes a gradient for this tensor.
+
+        Settable on leaves; only floating-point tensors may require gradients. On a tensor an
+        op made (a non-leaf) it can only stay True, as in PyTorch: use .detach() to cut one
+        from the graph. (The engine sets the underlying slot directly.)"""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        requires_grad = bool(requires_grad)
+        if requires_grad:
+            _check_can_require_grad("requires_grad", self.data.dtype)
+        elif self.creator is not None:
+            raise RuntimeError(
+                "requires_grad=False on a non-leaf tensor (the output of an op that recorded a "
+                "graph): use .detach() to get a tensor cut from the graph"
+            )
+        self._requires_grad = requires_grad
 
     @property
     def is_leaf(self) -> bool:
@@ -135,14 +161,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set requires_grad in place (only on leaves, as in PyTorch); returns self."""
-        if not self.is_leaf and not requires_grad:
-            raise RuntimeError(
-                "requires_grad_(False) on a non-leaf tensor: use .detach() to cut it from the graph"
-            )
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad_: only floating-point tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:
@@ -219,7 +238,7 @@ def _wrap(arr: np.ndarray) -> Tensor:
     t = _new_tensor(Tensor)
     t.data = arr
     t.grad = None
-    t.requires_grad = False
+    t._requires_grad = False
     t.creator = None
     t.name = None
     t._retains_grad = False
