@@ -361,3 +361,60 @@ def test_pad_rejects_negative_widths_and_permute_bad_axes():
         leaf(np.zeros((2, 3))).permute(0, 0)
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 2\)"):
         leaf(np.zeros((2, 3))).reshape(4, 2)
+
+
+# ---- integer and boolean inputs: float-valued ops promote, as PyTorch --------------------
+FLOAT_VALUED = {
+    "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax,
+    "softmax-axis0": lambda x: F.softmax(x, axis=0), "log_softmax": F.log_softmax,
+    "softplus": F.softplus, "leaky_relu": F.leaky_relu, "exp": gw.exp, "log": gw.log,
+    "sqrt": gw.sqrt, "mean": gw.mean, "mean-axis": lambda x: x.mean(axis=1), "var": gw.var,
+    "div-scalar": lambda x: x / 2, "rdiv-scalar": lambda x: 1 / x, "div-tensor": lambda x: x / (x + 1),
+    "avg_pool2d": lambda x: F.avg_pool2d(x.reshape(1, 1, 2, 3), (2, 1)),
+}
+
+
+@pytest.mark.parametrize("default", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(FLOAT_VALUED))
+def test_float_valued_ops_promote_integer_input_to_the_default_dtype(name, default):
+    fn = FLOAT_VALUED[name]
+    ints = [[1, 2, 3], [4, 5, 7]]
+    gw.set_default_dtype(default)
+    try:
+        y = fn(gw.tensor(ints))
+        reference = fn(gw.tensor(np.array(ints, dtype=np.float64))).data
+    finally:
+        gw.set_default_dtype(np.float32)
+    assert y.dtype == default, f"{name} on int64 gave {y.dtype}"
+    np.testing.assert_allclose(y.data, reference, rtol=1e-6)
+    assert not y.requires_grad
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_VALUED))
+def test_float_valued_ops_promote_boolean_input(name):
+    fn = FLOAT_VALUED[name]
+    bools = np.array([[True, False, True], [True, True, True]])
+    if name in ("log", "rdiv-scalar"):
+        bools[:] = True  # keep away from log(0) and 1/0
+    y = fn(gw.tensor(bools))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, fn(gw.tensor(bools.astype(np.float64))).data, rtol=1e-6)
+
+
+def test_sigmoid_of_integers_is_not_truncated():
+    np.testing.assert_allclose(F.sigmoid(gw.tensor([0, 2])).data, [0.5, 0.880797], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [F.relu, F.step, gw.abs, lambda x: -x, lambda x: x + 1, lambda x: x * 2,
+                                lambda x: x.sum(), lambda x: x.max(), lambda x: x.clip(0, 2),
+                                lambda x: x.reshape(-1), lambda x: x[0]])
+def test_integer_valued_ops_keep_integers_as_pytorch(fn):
+    # torch.relu, abs, +, *, sum, max, clamp on an int64 tensor stay int64
+    y = fn(gw.tensor([[1, -2], [3, 0]]))
+    assert y.dtype == np.int64
+
+
+def test_dropout_of_integers_is_float_valued():
+    y = F.dropout(gw.tensor([1, 2, 3]), p=0.5, mask=np.array([1, 0, 1]))
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, [2.0, 0.0, 6.0])

@@ -9,6 +9,14 @@ the output tensor's `creator` is the Function, which keeps its input tensors.
 `run_backward` then visits the Functions in reverse topological order (iteratively, so
 depth is never limited by Python's recursion limit) and accumulates gradients.
 
+Integer and boolean inputs follow PyTorch's rule, applied here in one place: an op whose
+values are real numbers even for integer input (exp, log, sqrt, sin, cos, sigmoid, tanh,
+softmax, log_softmax, softplus, leaky_relu, mean, var, true division, average pooling,
+dropout) sets
+`float_valued = True`, and Function.__call__ casts its integer and boolean inputs to the
+default float dtype (gradwise.get_default_dtype()) before forward; ops that stay within the
+integers (+, -, *, abs, relu, step, sum, max, min, clip, indexing, shapes) keep them.
+
 Broadcasting is undone here, in one place: when an op returns a gradient with the shape
 of its broadcast output, `sum_to` sums it back to the input's shape. No op does that itself.
 """
@@ -19,6 +27,7 @@ import threading
 
 import numpy as np
 
+from . import backend
 from .tensor import Tensor, _wrap
 
 
@@ -78,6 +87,9 @@ class Function:
     inputs: tuple | None = None
     needs_grad: tuple = ()
     _freed = False
+    float_valued = False
+    """Set True on ops whose value is real for integer input too (see the module docstring):
+    their integer and boolean inputs are cast to the default float dtype first."""
     fresh_grads = False
     """Set True on ops whose backward returns only arrays it has just allocated, keeps no
     reference to, and returns at most once each (not the incoming gradient, not a saved
@@ -90,7 +102,10 @@ class Function:
             OP_REGISTRY[cls.__name__] = cls
 
     def __call__(self, *inputs) -> Tensor:
-        y = self.forward(*[x.data for x in inputs])
+        xs = [x.data for x in inputs]
+        if self.float_valued:
+            xs = [a if a.dtype.kind in "fc" else a.astype(float_dtype(a.dtype)) for a in xs]
+        y = self.forward(*xs)
         out = _wrap(y) if type(y) is np.ndarray else Tensor(y)  # Tensor() converts scalars
         if _mode.enabled:
             needs = tuple([x._requires_grad for x in inputs])
@@ -111,6 +126,13 @@ class Function:
         """Drop the saved arrays and inputs once backward has used them."""
         self.__dict__.clear()
         self._freed = True
+
+
+def float_dtype(dtype) -> np.dtype:
+    """The dtype a float-valued op computes in for input of `dtype`: floating dtypes stay,
+    integers and booleans become the default float dtype (Function.float_valued)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind in "fc" else backend.get_default_dtype()
 
 
 def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:

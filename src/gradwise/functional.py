@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .autograd import float_dtype
 from .ops import activation as _act
 from .ops import conv as _conv
 from .ops import dropout as _dropout
@@ -184,7 +185,8 @@ def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None) -> Tens
         D = np.asarray(_data(mask), dtype=bool)
         if D.shape != A.shape:
             raise ValueError(f"dropout: mask shape {D.shape} must equal input shape {A.shape}")
-    scaled = D.astype(A.dtype) / A.dtype.type(keep_prob) if keep_prob > 0 else np.zeros(A.shape, A.dtype)
+    dtype = float_dtype(A.dtype)  # D / keep_prob is a fraction: integer input gives floats
+    scaled = D.astype(dtype) / dtype.type(keep_prob) if keep_prob > 0 else np.zeros(A.shape, dtype)
     return _dropout.Dropout(scaled)(A)
 
 

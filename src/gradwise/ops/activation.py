@@ -68,6 +68,8 @@ def sigmoid_array(z: np.ndarray) -> np.ndarray:
 
 
 class Sigmoid(Function):
+    float_valued = True
+
     def forward(self, z):
         self.A = sigmoid_array(z)
         return self.A
@@ -78,6 +80,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    float_valued = True
+
     def forward(self, z):
         self.A = _elementwise(lambda part, out: np.tanh(part, out=out), z)
         return self.A
@@ -103,6 +107,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    float_valued = True  # the slope is a fraction (PyTorch refuses integers here)
+
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
 
@@ -119,6 +125,8 @@ class Softmax(Function):
 
     Backward (Jacobian-vector product): dZ = A * (dA - sum(dA * A)).
     """
+
+    float_valued = True
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -142,6 +150,8 @@ def log_softmax_array(z: np.ndarray, axis=-1) -> np.ndarray:
 class LogSoftmax(Function):
     """Backward: dZ = dA - softmax(z) * sum(dA)."""
 
+    float_valued = True
+
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -155,6 +165,8 @@ class LogSoftmax(Function):
 
 class Softplus(Function):
     """log(1 + e^z) = max(z, 0) + log1p(e^-|z|) (stable); its derivative is sigmoid(z)."""
+
+    float_valued = True
 
     def forward(self, z):
         self.z = z

@@ -38,6 +38,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    float_valued = True
+
     def forward(self, a, b):
         self.b = b
         self.y = a / b

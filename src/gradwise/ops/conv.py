@@ -360,6 +360,7 @@ class AvgPool2d(Function):
     Backward: every pixel of a window gets dZ / (f f) (summed where windows overlap).
     """
 
+    float_valued = True
     fresh_grads = True
 
     def __init__(self, kernel=(2, 2), stride=(2, 2), pad=((0, 0), (0, 0))):

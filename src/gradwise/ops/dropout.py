@@ -13,6 +13,8 @@ from ..autograd import Function
 
 
 class Dropout(Function):
+    float_valued = True
+
     def __init__(self, mask):
         self.mask = mask  # D / keep_prob
 

@@ -7,6 +7,8 @@ from ..autograd import Function
 
 
 class Exp(Function):
+    float_valued = True
+
     def forward(self, x):
         self.y = np.exp(x)
         return self.y
@@ -16,6 +18,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    float_valued = True
+
     def forward(self, x):
         self.x = x
         return np.log(x)
@@ -25,6 +29,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    float_valued = True
+
     def forward(self, x):
         self.y = np.sqrt(x)
         return self.y

@@ -33,6 +33,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    float_valued = True
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
@@ -78,6 +80,8 @@ class Var(Function):
 
     d var / dx = 2 (x - mean) / (n - correction).
     """
+
+    float_valued = True
 
     def __init__(self, axis=None, keepdims=False, correction=1):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
