@@ -12,9 +12,8 @@ depth is never limited by Python's recursion limit) and accumulates gradients.
 Integer and boolean inputs follow PyTorch's rule, applied here in one place: an op whose
 values are real numbers even for integer input (exp, log, sqrt, sin, cos, sigmoid, tanh,
 softmax, log_softmax, softplus, leaky_relu, mean, var, true division, average pooling,
-dropout) sets
-`float_valued = True`, and Function.__call__ casts its integer and boolean inputs to the
-default float dtype (gradwise.get_default_dtype()) before forward; ops that stay within the
+dropout) sets `float_valued = True`, and Function.__call__ casts its integer and boolean
+inputs to the default float dtype (gradwise.get_default_dtype()) before forward; ops that stay within the
 integers (+, -, *, abs, relu, step, sum, max, min, clip, indexing, shapes) keep them.
 
 Broadcasting is undone here, in one place: when an op returns a gradient with the shape
