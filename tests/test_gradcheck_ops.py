@@ -205,3 +205,49 @@ def test_numerical_grad_and_relative_difference():
 def test_gradcheck_refuses_inputs_without_grad():
     with pytest.raises(ValueError, match="nothing to check"):
         gradcheck(lambda i: gw.Tensor(i.data * 1.0), [np.arange(3)])
+
+
+def _layouts():
+    base = np.random.default_rng(5).standard_normal((4, 6))
+    return {
+        "C": base.copy(),
+        "Fortran": np.asfortranarray(base),
+        "transposed": base.T,
+        "negative-strides": base[:, ::-1],
+        "both-reversed": base[::-1, ::-1],
+        "step-slice": base[::2],
+        "step-slice-columns": base[:, 1::3],
+        "3d-permuted": base.reshape(2, 3, 4).transpose(2, 0, 1),
+        "0-d": np.array(1.7),
+    }
+
+
+@pytest.mark.parametrize("layout", sorted(_layouts()))
+def test_numerical_grad_perturbs_inputs_of_every_layout(layout):
+    x = _layouts()[layout]
+    before = x.copy()
+    (g,) = numerical_grad(lambda t: (t * t * t).sum(), [x])
+    np.testing.assert_allclose(g, 3 * before ** 2, rtol=1e-7)
+    np.testing.assert_array_equal(x, before)  # every element is restored
+
+
+@pytest.mark.parametrize("layout", sorted(_layouts()))
+def test_gradcheck_passes_a_correct_op_on_every_layout(layout):
+    x = _layouts()[layout]
+    result = gradcheck(lambda t: _Square()(t), [x])
+    assert result.ok and result.difference < 1e-7, str(result)
+    result = gradcheck(lambda t: _SquareWrongFactor()(t), [x], raise_exception=False)
+    assert not result.ok
+
+
+def test_numerical_grad_of_a_transposed_tensor_input():
+    W = gw.Tensor(np.random.default_rng(0).standard_normal((3, 2)))
+    x = np.random.default_rng(1).standard_normal(3)
+    (g,) = numerical_grad(lambda Wt: (Wt @ gw.Tensor(x)).sum(), [W.T])
+    np.testing.assert_allclose(g, np.broadcast_to(x, (2, 3)), rtol=1e-7)
+
+
+def test_numerical_grad_of_a_read_only_view():
+    x = np.broadcast_to(np.array([1.0, 2.0]), (3, 2))
+    (g,) = numerical_grad(lambda t: (t * t).sum(), [x])
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-7)

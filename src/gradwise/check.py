@@ -46,26 +46,30 @@ def numerical_grad(f, inputs, eps: float = 1e-6, grad_output=None) -> list:
 
     grad_output defaults to 1 (f must then return a scalar or it is summed). Returns one
     array per input (None for inputs that do not require grad). Inputs are used as given:
-    pass float64 data for meaningful results.
+    pass float64 data for meaningful results. Each element is perturbed in place, through
+    its own index, so inputs of any layout (transposed, Fortran-order, negative or step
+    strides, 0-d) are perturbed where f reads them; a read-only input (a broadcast view) is
+    replaced by a copy of its own.
     """
     xs = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
+    xs = [x if x.data.flags.writeable else Tensor(x.data.copy()) for x in xs]
     R = 1.0 if grad_output is None else np.asarray(grad_output)
     grads = []
     with no_grad():
         for x in xs:
-            if x.data.dtype.kind != "f":
+            a = x.data
+            if a.dtype.kind != "f":
                 grads.append(None)
                 continue
-            g = np.zeros_like(x.data)
-            flat, gflat = x.data.reshape(-1), g.reshape(-1)
-            for i in range(flat.size):
-                orig = flat[i]
-                flat[i] = orig + eps
+            g = np.zeros(a.shape, dtype=a.dtype)
+            for i in np.ndindex(a.shape):
+                orig = a[i]
+                a[i] = orig + eps
                 plus = _objective(f, xs, R)[1]
-                flat[i] = orig - eps
+                a[i] = orig - eps
                 minus = _objective(f, xs, R)[1]
-                flat[i] = orig
-                gflat[i] = (plus - minus) / (2 * eps)
+                a[i] = orig
+                g[i] = (plus - minus) / (2 * eps)
             grads.append(g)
     return grads
 
