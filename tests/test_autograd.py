@@ -144,3 +144,57 @@ def test_detach_cuts_the_graph():
     z = (x * y).sum()
     z.backward()
     np.testing.assert_allclose(x.grad, y.data)
+
+
+# ---- a user's Function whose backward breaks the contract: clear errors naming the op --------
+def _custom(backward, n_inputs=1):
+    class MyOp(gw.Function, register=False):
+        def forward(self, *xs):
+            return sum(xs[1:], xs[0]) * 2
+
+    MyOp.backward = lambda self, gy: backward(gy)
+    return MyOp
+
+
+def _run(op, *shapes):
+    xs = [gw.tensor(np.ones(s), requires_grad=True) for s in shapes]
+    op()(*xs).sum().backward()
+    return xs
+
+
+def test_backward_returning_a_wrong_shape_names_the_op_input_and_shapes():
+    op = _custom(lambda gy: gy.T * 2)  # (4, 3) for a (3, 4) input: same size, wrong shape
+    with pytest.raises(RuntimeError, match=r"MyOp.backward.*shape \(4, 3\) for input 0 of shape \(3, 4\)"):
+        _run(op, (3, 4))
+    op = _custom(lambda gy: np.ones(5))
+    with pytest.raises(RuntimeError, match=r"MyOp.backward.*shape \(5,\) for input 0 of shape \(3, 4\)"):
+        _run(op, (3, 4))
+
+
+def test_backward_returning_none_for_an_input_that_needs_a_gradient():
+    op = _custom(lambda gy: (gy * 2, None))
+    with pytest.raises(RuntimeError, match=r"MyOp.backward returned None for input 1.*\(2,\)"):
+        _run(op, (2,), (2,))
+
+
+def test_backward_returning_the_wrong_number_of_gradients():
+    op = _custom(lambda gy: (gy * 2, gy * 2))
+    with pytest.raises(RuntimeError, match=r"MyOp.backward returned 2 gradients for 1 input"):
+        _run(op, (2,))
+    op = _custom(lambda gy: gy * 2)
+    with pytest.raises(RuntimeError, match=r"MyOp.backward returned 1 gradient for 2 inputs"):
+        _run(op, (2,), (2,))
+
+
+@pytest.mark.parametrize("bad, kind", [(lambda gy: ([1.0, 1.0],), "list"), (lambda gy: 2.0, "float"),
+                                       (lambda gy: gw.tensor(gy * 2), "Tensor")])
+def test_backward_returning_a_non_array(bad, kind):
+    with pytest.raises(RuntimeError, match=rf"MyOp.backward returned a {kind} for input 0"):
+        _run(_custom(bad), (2,))
+
+
+def test_backward_may_return_a_broadcast_shape_a_list_or_a_numpy_scalar():
+    a, b = _run(_custom(lambda gy: [gy * 2, gy * 2]), (2, 3), (3,))  # b's gradient summed back
+    np.testing.assert_allclose(b.grad, np.full(3, 4.0))
+    (x,) = _run(_custom(lambda gy: np.float64(2.0) * gy[()]), ())
+    assert x.grad == 2.0

@@ -216,15 +216,17 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
         f = ready.pop()
         gxs = f.backward(grads.pop(f))
         if type(gxs) is not tuple:
-            gxs = (gxs,)
+            gxs = tuple(gxs) if type(gxs) is list else (gxs,)
         fresh, inputs, needs = f.fresh_grads, f.inputs, f.needs_grad
+        if len(gxs) != len(inputs):
+            raise RuntimeError(_count_message(f, len(gxs), len(inputs)))
         if not retain_graph:
             f.release()  # its saved arrays are no longer needed: free them before the next op
-        for x, need, gx in zip(inputs, needs, gxs):
+        for i, (x, need, gx) in enumerate(zip(inputs, needs, gxs)):
             if not need:
                 continue
-            if gx.shape != x.data.shape:
-                gx = sum_to(gx, x.data.shape)
+            if gx.__class__ is not np.ndarray or gx.shape != x.data.shape:
+                gx = _fit_grad(f, i, gx, x.data.shape)
             g = x.creator
             if g is None:
                 _accumulate_leaf(x, gx, fresh)
@@ -239,6 +241,36 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
                 ready.append(g)
     if root._retains_grad:
         _accumulate_leaf(root, np.ones_like(root.data) if grad is None else np.asarray(grad))
+
+
+def _count_message(f: Function, n_grads: int, n_inputs: int) -> str:
+    return (f"{type(f).__name__}.backward returned {n_grads} gradient{'s' * (n_grads != 1)} for "
+            f"{n_inputs} input{'s' * (n_inputs != 1)}: return one per input of forward, in "
+            f"order (None for an input that needs none)")
+
+
+def _fit_grad(f: Function, i: int, gx, shape: tuple) -> np.ndarray:
+    """The gradient f.backward returned for input i, checked and summed back to `shape`.
+    The engine calls this only when gx is not an ndarray of the input's shape, so the checks
+    cost nothing on the usual path."""
+    name = f"{type(f).__name__}.backward"
+    if gx is None:
+        raise RuntimeError(f"{name} returned None for input {i}, which needs a gradient of "
+                           f"shape {shape}")
+    if isinstance(gx, np.generic):  # NumPy returns scalars for arithmetic on 0-d arrays
+        gx = np.asarray(gx)
+    elif not isinstance(gx, np.ndarray):
+        raise RuntimeError(f"{name} returned a {type(gx).__name__} for input {i}: gradients "
+                           f"must be NumPy arrays, of the input's shape {shape}")
+    if gx.shape == shape:
+        return gx
+    if len(gx.shape) < len(shape) or any(
+        n != 1 and n != k for n, k in zip(reversed(shape), reversed(gx.shape))
+    ):
+        raise RuntimeError(f"{name} returned a gradient of shape {gx.shape} for input {i} of "
+                           f"shape {shape}: it must have the input's shape, or the shape of a "
+                           f"broadcast of it (then it is summed back)")
+    return sum_to(gx, shape)
 
 
 _FREED_MSG = (
