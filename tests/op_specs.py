@@ -297,6 +297,10 @@ spec("Log", "positive", lambda x: gw.log(x), lambda x: torch.log(x), one(3), pos
 spec("Sqrt", "positive", lambda x: x.sqrt(), lambda x: x.sqrt(), one(3), positive(0.1, 3.0))
 spec("Abs", "away-from-0", lambda x: abs(x), lambda x: abs(x), one(3), nonzero())
 spec("Abs", "function", lambda x: gw.abs(x), lambda x: torch.abs(x), one(), nonzero())
+spec("Cast", "via-float64-and-back", lambda x: x.double().astype(x.dtype),
+     lambda x: x.double().to(x.dtype), one(3), real())
+spec("Cast", "via-longdouble-and-back", lambda x: gw.ops.astype(x, np.longdouble).astype(x.dtype),
+     lambda x: x.clone(), one(), real())
 spec("Clip", "both-bounds", lambda x: x.clip(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5), one(3),
      away(-0.5, 0.5))
 spec("Clip", "min-only", lambda x: gw.clamp(x, min=0.2), lambda x: torch.clamp(x, min=0.2), one(),

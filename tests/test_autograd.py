@@ -198,3 +198,37 @@ def test_backward_may_return_a_broadcast_shape_a_list_or_a_numpy_scalar():
     np.testing.assert_allclose(b.grad, np.full(3, 4.0))
     (x,) = _run(_custom(lambda gy: np.float64(2.0) * gy[()]), ())
     assert x.grad == 2.0
+
+
+# ---- casts are differentiable between floating dtypes -------------------------------------
+def test_float_cast_keeps_the_graph_and_casts_the_gradient_back():
+    x = gw.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)   # float64
+    y = (x * 2).float()
+    assert y.dtype == np.float32 and y.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad, 8 * x.data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cast", [lambda t: t.double(), lambda t: t.astype(np.float64),
+                                  lambda t: t.astype("float16"), lambda t: t.float()])
+def test_every_float_cast_is_differentiable(cast):
+    x = gw.tensor([0.5, 1.5], requires_grad=True)                    # float32
+    (cast(x) * 3).sum().backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_a_cast_copies_the_data():
+    x = gw.tensor([1.0, 2.0])
+    y = x.float()
+    y.data[0] = 5.0
+    assert x.data[0] == 1.0
+
+
+def test_cast_to_an_integer_dtype_leaves_the_graph():
+    x = gw.tensor([1.7, -2.2], requires_grad=True)
+    for y in (x.astype(np.int64), x.astype(bool)):
+        assert not y.requires_grad and y.creator is None
+    np.testing.assert_array_equal(x.astype(np.int32).data, [1, -2])
+    assert gw.tensor([1, 2]).float().dtype == np.float32

@@ -5,7 +5,7 @@ A Tensor is `data` (a NumPy array), `grad` (an array of the same shape, or None)
 Following the creators backwards from a tensor walks the computational graph.
 
 The arithmetic operators (+, -, *, /, **, @, comparisons, indexing) and the methods
-(sum, mean, reshape, exp, ...) are differentiable ops that live one floor up, in
+(sum, mean, reshape, exp, astype, float, ...) are differentiable ops that live one floor up, in
 `gradwise.ops`; that package attaches them to this class when it is imported, so this
 floor stays free of any op.
 """
@@ -172,17 +172,6 @@ class Tensor:
 
     def zero_grad_(self) -> None:
         self.grad = None
-
-    def astype(self, dtype) -> "Tensor":
-        """A cast copy, cut from the graph (use for data, not for parameters mid-graph)."""
-        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad and
-                      np.dtype(dtype).kind == "f")
-
-    def float(self) -> "Tensor":
-        return self.astype(np.float32)
-
-    def double(self) -> "Tensor":
-        return self.astype(np.float64)
 
     # ---- backpropagation ------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False) -> None:

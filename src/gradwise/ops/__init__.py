@@ -13,7 +13,7 @@ from ..tensor import Tensor, as_tensor
 from . import activation, arithmetic, linear, loss, math, reduce, shape
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
-from .math import Abs, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
+from .math import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .reduce import Max, Mean, Min, Sum, Var
 from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape, Stack
 
@@ -94,6 +94,16 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's keyword names
 
 
 clamp = clip
+
+
+def astype(x, dtype):
+    """x cast to dtype, always a new tensor (NumPy's astype). Between floating dtypes the cast
+    is differentiable (the gradient is cast back to x's dtype); a cast to an integer or
+    boolean dtype leaves the graph (its result does not require grad)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return Cast(dtype)(x)
+    return Tensor(x.data.astype(dtype))
 
 
 def where(cond, a, b):
@@ -315,6 +325,9 @@ def _attach():
         unsqueeze=unsqueeze, expand=expand, broadcast_to=broadcast_to, matmul=matmul, pow=pow,
     ).items():
         setattr(T, name, fn)
+    T.astype = astype
+    T.float = lambda self: astype(self, np.float32)
+    T.double = lambda self: astype(self, np.float64)
     T.T = property(lambda self: transpose(self))
     T.argmax = lambda self, axis=None, **kw: Tensor(np.argmax(self.data, axis=kw.get("dim", axis)))
     T.argmin = lambda self, axis=None, **kw: Tensor(np.argmin(self.data, axis=kw.get("dim", axis)))
@@ -324,7 +337,7 @@ _attach()
 
 __all__ = [
     "activation", "arithmetic", "linear", "loss", "math", "reduce", "shape",
-    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip",
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "astype", "clip",
     "clamp", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var", "reshape",
     "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to", "expand",
     "concatenate", "cat", "stack", "pad", "getitem",

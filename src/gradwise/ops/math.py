@@ -1,4 +1,5 @@
-"""Elementwise math: exp, log, sqrt, abs, clip, maximum, minimum, where."""
+"""Elementwise math: exp, log, sqrt, abs, clip, maximum, minimum, where, and the cast between
+floating dtypes."""
 from __future__ import annotations
 
 import numpy as np
@@ -101,3 +102,19 @@ class Where(Function):
     def backward(self, gy):
         zero = np.zeros((), dtype=gy.dtype)
         return np.where(self.cond, gy, zero), np.where(self.cond, zero, gy)
+
+
+class Cast(Function):
+    """y = x in another floating dtype (float32 <-> float64, ...): y = x up to rounding, so
+    dx = dy, cast back to x's dtype. (Casts to integer dtypes are not differentiable and do
+    not come here: see ops.astype.)"""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.x_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.x_dtype)
