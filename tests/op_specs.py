@@ -295,6 +295,10 @@ spec("Exp", "method", lambda x: x.exp(), lambda x: x.exp(), one(3), real())
 spec("Exp", "function", lambda x: gw.exp(x), lambda x: torch.exp(x), one(), real(2.0))
 spec("Log", "positive", lambda x: gw.log(x), lambda x: torch.log(x), one(3), positive(0.1, 3.0))
 spec("Sqrt", "positive", lambda x: x.sqrt(), lambda x: x.sqrt(), one(3), positive(0.1, 3.0))
+spec("Sin", "function", lambda x: gw.sin(x), lambda x: torch.sin(x), one(3), real(2.0))
+spec("Sin", "method", lambda x: x.sin(), lambda x: x.sin(), one(), real(4.0))
+spec("Cos", "function", lambda x: gw.cos(x), lambda x: torch.cos(x), one(3), real(2.0))
+spec("Cos", "method", lambda x: x.cos(), lambda x: x.cos(), one(), real(4.0))
 spec("Abs", "away-from-0", lambda x: abs(x), lambda x: abs(x), one(3), nonzero())
 spec("Abs", "function", lambda x: gw.abs(x), lambda x: torch.abs(x), one(), nonzero())
 spec("Cast", "via-float64-and-back", lambda x: x.double().astype(x.dtype),
@@ -466,6 +470,11 @@ spec("LogSoftmax", "axis=0", lambda z: F.log_softmax(z, axis=0), lambda z: tF.lo
      one(2), real(3.0))
 spec("LogSoftmax", "dim=1-3d", lambda z: F.log_softmax(z, dim=1), lambda z: tF.log_softmax(z, dim=1),
      one(3), real(3.0))
+spec("Sigmoid", "method", lambda z: z.sigmoid(), lambda z: z.sigmoid(), one(), real(4.0))
+spec("Tanh", "method", lambda z: z.tanh(), lambda z: z.tanh(), one(), real(2.0))
+spec("ReLU", "method", lambda z: z.relu(), lambda z: z.relu(), one(), nonzero())
+spec("Softmax", "method-dim=0", lambda z: z.softmax(dim=0), lambda z: z.softmax(dim=0), one(2), real(3.0))
+spec("LogSoftmax", "method", lambda z: z.log_softmax(1), lambda z: z.log_softmax(1), one(2), real(3.0))
 spec("Softplus", "wide", lambda z: F.softplus(z), lambda z: tF.softplus(z), one(3), real(4.0))
 
 # ---- losses ------------------------------------------------------------------------------

@@ -368,7 +368,7 @@ FLOAT_VALUED = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax,
     "softmax-axis0": lambda x: F.softmax(x, axis=0), "log_softmax": F.log_softmax,
     "softplus": F.softplus, "leaky_relu": F.leaky_relu, "exp": gw.exp, "log": gw.log,
-    "sqrt": gw.sqrt, "mean": gw.mean, "mean-axis": lambda x: x.mean(axis=1), "var": gw.var,
+    "sqrt": gw.sqrt, "sin": gw.sin, "cos": gw.cos, "mean": gw.mean, "mean-axis": lambda x: x.mean(axis=1), "var": gw.var,
     "div-scalar": lambda x: x / 2, "rdiv-scalar": lambda x: 1 / x, "div-tensor": lambda x: x / (x + 1),
     "avg_pool2d": lambda x: F.avg_pool2d(x.reshape(1, 1, 2, 3), (2, 1)),
 }
@@ -418,3 +418,76 @@ def test_dropout_of_integers_is_float_valued():
     y = F.dropout(gw.tensor([1, 2, 3]), p=0.5, mask=np.array([1, 0, 1]))
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.data, [2.0, 0.0, 6.0])
+
+
+# ---- keyword typos are errors, not silently ignored -----------------------------------------
+_X = gw.tensor(np.arange(6.0).reshape(2, 3))
+KEYWORD_TYPOS = {
+    "softmax": lambda: F.softmax(_X, dimm=0),
+    "log_softmax": lambda: F.log_softmax(_X, dimm=0),
+    "Tensor.softmax": lambda: _X.softmax(dimm=0),
+    "sum": lambda: gw.sum(_X, dimm=0),
+    "Tensor.sum": lambda: _X.sum(keepdimm=True),
+    "mean": lambda: _X.mean(dimm=0),
+    "max": lambda: _X.max(dimm=0),
+    "min": lambda: gw.min(_X, dimm=0),
+    "var": lambda: _X.var(unbiassed=False),
+    "concatenate": lambda: gw.concatenate([_X, _X], dimm=1),
+    "stack": lambda: gw.stack([_X, _X], dimm=1),
+    "argmax": lambda: _X.argmax(dimm=1),
+    "argmin": lambda: _X.argmin(dimm=1),
+    "Softmax": lambda: gw.nn.Softmax(dimm=0),
+    "LogSoftmax": lambda: gw.nn.LogSoftmax(dimm=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYWORD_TYPOS))
+def test_an_unknown_keyword_raises_naming_the_function_and_the_keyword(name):
+    short = name.split(".")[-1]
+    with pytest.raises(TypeError, match=rf"{short}\(\) got an unexpected keyword argument '\w+'"):
+        KEYWORD_TYPOS[name]()
+
+
+def test_pytorch_keyword_spellings_still_work():
+    x = np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    t = gw.tensor(x)
+    np.testing.assert_allclose(F.softmax(t, dim=0).data.sum(axis=0), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(t.argmax(dim=1).data, [0, 1])
+    np.testing.assert_array_equal(gw.argmin(t, dim=0, keepdim=True).data, [[1, 0, 0]])
+    assert t.argmax().item() == 4
+    assert gw.cat([t, t], dim=1).shape == (2, 6) and gw.stack([t, t], dim=1).shape == (2, 2, 3)
+    assert t.sum(dim=1, keepdim=True).shape == (2, 1)
+    assert gw.nn.Softmax(dim=0).axis == 0
+
+
+# ---- sin, cos and the activation methods ------------------------------------------------------
+def test_sin_and_cos_values_and_gradients():
+    x = gw.tensor(np.array([-1.0, 0.0, 0.5, 3.0]), requires_grad=True)
+    for fn, f, df in [(gw.sin, np.sin, np.cos), (gw.cos, np.cos, lambda v: -np.sin(v)),
+                      (lambda t: t.sin(), np.sin, np.cos), (lambda t: t.cos(), np.cos, lambda v: -np.sin(v))]:
+        x.grad = None
+        y = fn(x)
+        np.testing.assert_allclose(y.data, f(x.data))
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad, df(x.data))
+    assert gw.sin(gw.tensor([1.0])).dtype == np.float32
+
+
+@pytest.mark.parametrize("method, fn", [
+    ("relu", F.relu), ("sigmoid", F.sigmoid), ("tanh", F.tanh), ("softmax", F.softmax),
+    ("log_softmax", F.log_softmax),
+])
+def test_activation_methods_are_the_functional_ones(method, fn):
+    z = gw.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    y = getattr(z, method)()
+    np.testing.assert_array_equal(y.data, fn(z).data)
+    assert type(y.creator) is type(fn(z).creator)
+    y.sum().backward()
+    assert z.grad is not None
+
+
+def test_softmax_method_takes_dim_as_pytorch():
+    z = gw.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(z.softmax(0).data.sum(axis=0), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(z.softmax(dim=0).data, F.softmax(z, axis=0).data)
+    np.testing.assert_allclose(z.log_softmax(dim=1).data, F.log_softmax(z, dim=1).data)

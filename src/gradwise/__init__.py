@@ -12,9 +12,9 @@ from .backend import (
     set_rng_state,
 )
 from .ops import (
-    abs, broadcast_to, cat, clamp, clip, concatenate, exp, expand, flatten, log, matmul, max,
-    maximum, mean, min, minimum, pad, permute, reshape, sqrt, squeeze, stack, sum, transpose,
-    unsqueeze, var, where,
+    abs, argmax, argmin, broadcast_to, cat, clamp, clip, concatenate, cos, exp, expand, flatten,
+    log, matmul, max, maximum, mean, min, minimum, pad, permute, reshape, sin, sqrt, squeeze,
+    stack, sum, transpose, unsqueeze, var, where,
 )
 from .tensor import (
     Tensor, arange, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,

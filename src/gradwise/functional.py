@@ -21,6 +21,8 @@ from .ops import dropout as _dropout
 from .ops import normalization as _norm
 from .ops import linear as _linear
 from .ops import loss as _loss
+# sigmoid, tanh, relu, softmax and log_softmax are defined with the ops (also Tensor methods)
+from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 from .tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -36,30 +38,8 @@ def identity(z: Tensor) -> Tensor:
     return z
 
 
-def sigmoid(z: Tensor) -> Tensor:
-    """1 / (1 + e^-z), stable for large |z|."""
-    return _act.Sigmoid()(z)
-
-
-def tanh(z: Tensor) -> Tensor:
-    return _act.Tanh()(z)
-
-
-def relu(z: Tensor) -> Tensor:
-    return _act.ReLU()(z)
-
-
 def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
     return _act.LeakyReLU(negative_slope)(z)
-
-
-def softmax(z: Tensor, axis: int = -1, **kw) -> Tensor:
-    """e^z / sum e^z along `axis` (also `dim=`), shifted by the max: no overflow."""
-    return _act.Softmax(kw.pop("dim", axis))(z)
-
-
-def log_softmax(z: Tensor, axis: int = -1, **kw) -> Tensor:
-    return _act.LogSoftmax(kw.pop("dim", axis))(z)
 
 
 def softplus(z: Tensor) -> Tensor:

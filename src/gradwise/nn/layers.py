@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from .. import functional as F
+from ..ops import keywords
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -126,7 +127,7 @@ class LeakyReLU(Module):
 class Softmax(Module):
     def __init__(self, axis: int = -1, **kw):
         super().__init__()
-        self.axis = kw.pop("dim", axis)
+        self.axis = keywords(type(self).__name__, kw, dim=axis)
 
     def forward(self, Z):
         return F.softmax(Z, self.axis)

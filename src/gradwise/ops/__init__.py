@@ -13,9 +13,20 @@ from ..tensor import Tensor, as_tensor
 from . import activation, arithmetic, linear, loss, math, reduce, shape
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
-from .math import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
+from .math import Abs, Cast, Clip, Cos, Exp, Log, Maximum, Minimum, Sin, Sqrt, Where
 from .reduce import Max, Mean, Min, Sum, Var
 from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape, Stack
+
+
+def keywords(name: str, kw: dict, **spellings):
+    """The values of the keyword `spellings` taken out of a function's **kw (PyTorch's dim=,
+    keepdim=, ...), each defaulting to the value given, in order (one value alone for one
+    spelling). Any other keyword in kw raises the TypeError Python raises for a function
+    that does not take it, naming the function: a typo such as dimm= is never ignored."""
+    values = [kw.pop(k, default) for k, default in spellings.items()]
+    if kw:
+        raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kw))!r}")
+    return values[0] if len(values) == 1 else tuple(values)
 
 
 def _pair(a, b):
@@ -83,6 +94,14 @@ def sqrt(x):
     return Sqrt()(x)
 
 
+def sin(x):
+    return Sin()(x)
+
+
+def cos(x):
+    return Cos()(x)
+
+
 def abs(x):  # noqa: A001
     return Abs()(x)
 
@@ -114,13 +133,8 @@ def where(cond, a, b):
 
 
 # ---- reductions: axis/keepdims (NumPy) or dim/keepdim (PyTorch) --------------------------
-def _axis_kw(axis, keepdims, kw):
-    if "dim" in kw:
-        axis = kw.pop("dim")
-    if "keepdim" in kw:
-        keepdims = kw.pop("keepdim")
-    if kw:
-        raise TypeError(f"unexpected keyword arguments {sorted(kw)}")
+def _axis_kw(name, axis, keepdims, kw):
+    axis, keepdims = keywords(name, kw, dim=axis, keepdim=keepdims)
     return axis, bool(keepdims)
 
 
@@ -134,7 +148,7 @@ def _check_axes(name, x, axis):
 
 def _reduction(op_cls, name):
     def fn(x, axis=None, keepdims=False, **kw):
-        axis, keepdims = _axis_kw(axis, keepdims, kw)
+        axis, keepdims = _axis_kw(name, axis, keepdims, kw)
         _check_axes(name, x, axis)
         return op_cls(axis, keepdims)(x)
 
@@ -148,15 +162,57 @@ max = _reduction(Max, "max")  # noqa: A001
 min = _reduction(Min, "min")  # noqa: A001
 
 
+def argmax(x, axis=None, keepdims=False, **kw):
+    """Index of the largest element (of the flattened tensor when axis is None), int64, outside
+    the graph; also dim=, keepdim= as torch.argmax."""
+    axis, keepdims = _axis_kw("argmax", axis, keepdims, kw)
+    _check_axes("argmax", x, axis)
+    return Tensor(np.argmax(x.data, axis=axis, keepdims=keepdims))
+
+
+def argmin(x, axis=None, keepdims=False, **kw):
+    """Index of the smallest element; as argmax."""
+    axis, keepdims = _axis_kw("argmin", axis, keepdims, kw)
+    _check_axes("argmin", x, axis)
+    return Tensor(np.argmin(x.data, axis=axis, keepdims=keepdims))
+
+
 def var(x, axis=None, keepdims=False, correction=1, **kw):
-    """Variance; correction=1 (unbiased, torch.var's default), 0 for the population variance."""
-    if "unbiased" in kw:
-        correction = int(bool(kw.pop("unbiased")))
-    if "ddof" in kw:
-        correction = kw.pop("ddof")
-    axis, keepdims = _axis_kw(axis, keepdims, kw)
+    """Variance; correction=1 (unbiased, torch.var's default), 0 for the population variance
+    (also unbiased=True/False as torch, ddof= as NumPy)."""
+    axis, keepdims, unbiased, ddof = keywords("var", kw, dim=axis, keepdim=keepdims,
+                                              unbiased=None, ddof=None)
+    if unbiased is not None:
+        correction = int(bool(unbiased))
+    if ddof is not None:
+        correction = ddof
+    keepdims = bool(keepdims)
     _check_axes("var", x, axis)
     return Var(axis, keepdims, correction)(x)
+
+
+# ---- activations (also gradwise.functional's, and Tensor methods) -----------------------
+def sigmoid(z):
+    """1 / (1 + e^-z), stable for large |z|."""
+    return Sigmoid()(z)
+
+
+def tanh(z):
+    return Tanh()(z)
+
+
+def relu(z):
+    return ReLU()(z)
+
+
+def softmax(z, axis=-1, **kw):
+    """e^z / sum e^z along `axis` (also `dim=`), shifted by the max: no overflow."""
+    return Softmax(keywords("softmax", kw, dim=axis))(z)
+
+
+def log_softmax(z, axis=-1, **kw):
+    """z - log sum e^z along `axis` (also `dim=`), shifted by the max: no overflow."""
+    return LogSoftmax(keywords("log_softmax", kw, dim=axis))(z)
 
 
 # ---- shape -------------------------------------------------------------------------------
@@ -236,7 +292,7 @@ def _joinable(name, tensors):
 
 
 def concatenate(tensors, axis=0, **kw):
-    axis = kw.pop("dim", axis)
+    axis = keywords("concatenate", kw, dim=axis)
     tensors = _joinable("concatenate", tensors)
     ref = tensors[0].shape
     ax = axis % len(ref)
@@ -252,7 +308,7 @@ cat = concatenate
 
 
 def stack(tensors, axis=0, **kw):
-    axis = kw.pop("dim", axis)
+    axis = keywords("stack", kw, dim=axis)
     tensors = _joinable("stack", tensors)
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
@@ -319,26 +375,27 @@ def _attach():
     T.__ne__ = _compare(np.not_equal)
     T.eq, T.ne, T.lt, T.le, T.gt, T.ge = T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__
     for name, fn in dict(
-        exp=exp, log=log, sqrt=sqrt, abs=abs, clip=clip, clamp=clip, maximum=maximum,
+        exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, abs=abs, clip=clip, clamp=clip, maximum=maximum,
         minimum=minimum, sum=sum, mean=mean, max=max, min=min, var=var, reshape=reshape,
         view=reshape, permute=permute, transpose=transpose, flatten=flatten, squeeze=squeeze,
         unsqueeze=unsqueeze, expand=expand, broadcast_to=broadcast_to, matmul=matmul, pow=pow,
+        argmax=argmax, argmin=argmin, relu=relu, sigmoid=sigmoid, tanh=tanh, softmax=softmax,
+        log_softmax=log_softmax,
     ).items():
         setattr(T, name, fn)
     T.astype = astype
     T.float = lambda self: astype(self, np.float32)
     T.double = lambda self: astype(self, np.float64)
     T.T = property(lambda self: transpose(self))
-    T.argmax = lambda self, axis=None, **kw: Tensor(np.argmax(self.data, axis=kw.get("dim", axis)))
-    T.argmin = lambda self, axis=None, **kw: Tensor(np.argmin(self.data, axis=kw.get("dim", axis)))
 
 
 _attach()
 
 __all__ = [
     "activation", "arithmetic", "linear", "loss", "math", "reduce", "shape",
-    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "astype", "clip",
-    "clamp", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var", "reshape",
+    "keywords", "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "sin",
+    "cos", "abs", "astype", "clip", "clamp", "maximum", "minimum", "where", "sum", "mean", "max",
+    "min", "argmax", "argmin", "var", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "reshape",
     "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to", "expand",
     "concatenate", "cat", "stack", "pad", "getitem",
     "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Softplus",

@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, sqrt, abs, clip, maximum, minimum, where, and the cast between
+"""Elementwise math: exp, log, sqrt, sin, cos, abs, clip, maximum, minimum, where, and the cast between
 floating dtypes."""
 from __future__ import annotations
 
@@ -38,6 +38,28 @@ class Sqrt(Function):
 
     def backward(self, gy):
         return gy / (2 * self.y)
+
+
+class Sin(Function):
+    float_valued = True
+
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, gy):
+        return gy * np.cos(self.x)
+
+
+class Cos(Function):
+    float_valued = True
+
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, gy):
+        return -gy * np.sin(self.x)
 
 
 class Abs(Function):
