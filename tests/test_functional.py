@@ -368,7 +368,8 @@ FLOAT_VALUED = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax,
     "softmax-axis0": lambda x: F.softmax(x, axis=0), "log_softmax": F.log_softmax,
     "softplus": F.softplus, "leaky_relu": F.leaky_relu, "exp": gw.exp, "log": gw.log,
-    "sqrt": gw.sqrt, "sin": gw.sin, "cos": gw.cos, "mean": gw.mean, "mean-axis": lambda x: x.mean(axis=1), "var": gw.var,
+    "sqrt": gw.sqrt, "sin": gw.sin, "cos": gw.cos, "mean": gw.mean,
+    "mean-axis": lambda x: x.mean(axis=1), "var": gw.var,
     "div-scalar": lambda x: x / 2, "rdiv-scalar": lambda x: 1 / x, "div-tensor": lambda x: x / (x + 1),
     "avg_pool2d": lambda x: F.avg_pool2d(x.reshape(1, 1, 2, 3), (2, 1)),
 }
