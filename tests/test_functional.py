@@ -9,6 +9,7 @@ import pytest
 
 import gradwise as gw
 import gradwise.functional as F
+from gradwise import nn
 from gradwise.ops import loss as loss_ops
 
 FLOATS = [np.float32, np.float64]
@@ -437,8 +438,8 @@ KEYWORD_TYPOS = {
     "stack": lambda: gw.stack([_X, _X], dimm=1),
     "argmax": lambda: _X.argmax(dimm=1),
     "argmin": lambda: _X.argmin(dimm=1),
-    "Softmax": lambda: gw.nn.Softmax(dimm=0),
-    "LogSoftmax": lambda: gw.nn.LogSoftmax(dimm=0),
+    "Softmax": lambda: nn.Softmax(dimm=0),
+    "LogSoftmax": lambda: nn.LogSoftmax(dimm=0),
 }
 
 
@@ -458,7 +459,7 @@ def test_pytorch_keyword_spellings_still_work():
     assert t.argmax().item() == 4
     assert gw.cat([t, t], dim=1).shape == (2, 6) and gw.stack([t, t], dim=1).shape == (2, 2, 3)
     assert t.sum(dim=1, keepdim=True).shape == (2, 1)
-    assert gw.nn.Softmax(dim=0).axis == 0
+    assert nn.Softmax(dim=0).axis == 0
 
 
 # ---- sin, cos and the activation methods ------------------------------------------------------
@@ -492,3 +493,35 @@ def test_softmax_method_takes_dim_as_pytorch():
     np.testing.assert_allclose(z.softmax(0).data.sum(axis=0), 1.0, rtol=1e-6)
     np.testing.assert_allclose(z.softmax(dim=0).data, F.softmax(z, axis=0).data)
     np.testing.assert_allclose(z.log_softmax(dim=1).data, F.log_softmax(z, dim=1).data)
+
+
+# ---- one_hot ------------------------------------------------------------------------------------
+def test_one_hot_as_pytorch():
+    Y = F.one_hot(gw.tensor([0, 2, 1, 2]), 3)
+    assert Y.dtype == np.int64 and not Y.requires_grad
+    np.testing.assert_array_equal(Y.data, [[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]])
+    assert F.one_hot(np.array([1, 4])).shape == (2, 5)               # num_classes=-1: max + 1
+    assert F.one_hot([[0, 1], [1, 1]], num_classes=2).shape == (2, 2, 2)
+    assert F.one_hot(np.array(2, dtype=np.uint8), 4).data.tolist() == [0, 0, 1, 0]
+    assert F.one_hot(np.array([], dtype=np.int64), 3).shape == (0, 3)
+    Yf = F.one_hot([1, 0], 2, dtype=np.float32)
+    assert Yf.dtype == np.float32 and Yf.data.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+def test_one_hot_matches_torch():
+    torch = pytest.importorskip("torch")
+    y = np.random.default_rng(0).integers(0, 7, (4, 5))
+    np.testing.assert_array_equal(F.one_hot(y, 7).data, torch.nn.functional.one_hot(torch.from_numpy(y), 7).numpy())
+
+
+@pytest.mark.parametrize("labels, C, err, match", [
+    ([0, 3], 3, ValueError, r"one_hot: label 3 is outside \[0, 3\) for 3 classes"),
+    ([[0, -1]], 3, ValueError, r"one_hot: label -1 is outside \[0, 3\)"),
+    ([0, -2], -1, ValueError, r"one_hot: label -2 is outside"),
+    ([0.0, 1.0], 2, TypeError, r"one_hot: integer labels expected, got dtype float"),
+    ([0, 1], 0, ValueError, r"one_hot: num_classes must be a positive integer or -1, got 0"),
+    (np.array([], dtype=np.int64), -1, ValueError, r"one_hot: cannot infer num_classes"),
+])
+def test_one_hot_errors(labels, C, err, match):
+    with pytest.raises(err, match=match):
+        F.one_hot(labels, C)

@@ -82,12 +82,38 @@ def _labels(name: str, logits: Tensor, target) -> np.ndarray:
     m, C = logits.shape
     if t.shape != (m,):
         raise ValueError(f"{name}: labels must have shape ({m},) for input {logits.shape}, got {t.shape}")
+    _check_class_labels(name, t, C)
+    return t
+
+
+def _check_class_labels(name: str, t: np.ndarray, C: int) -> None:
+    """Integer labels, each in [0, C): else an error naming the first label at fault."""
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: integer labels expected, got dtype {t.dtype}")
-    if m and (t.min() < 0 or t.max() >= C):
-        bad = t[(t < 0) | (t >= C)][0]
+    if t.size and (t.min() < 0 or t.max() >= C):
+        bad = t[(t < 0) | (t >= C)].flat[0]
         raise ValueError(f"{name}: label {bad} is outside [0, {C}) for {C} classes")
-    return t
+
+
+def one_hot(labels, num_classes: int = -1, dtype=np.int64) -> Tensor:
+    """Class labels (...,) in [0, C) as one-hot rows (..., C): Y[..., c] = 1 where label = c.
+
+    As torch.nn.functional.one_hot: int64 by default (pass dtype= for float targets, e.g.
+    dtype=np.float32), num_classes=-1 takes C = the largest label + 1. A label outside
+    [0, C) is an error. Data, not a graph input: the result does not require grad.
+    """
+    t = _data(labels)
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or \
+            not (num_classes == -1 or num_classes >= 1):
+        raise ValueError(f"one_hot: num_classes must be a positive integer or -1, got {num_classes!r}")
+    if num_classes == -1:
+        if t.dtype.kind in "iu" and t.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty set of labels: pass it")
+        num_classes = int(t.max()) + 1 if t.dtype.kind in "iu" else 0
+    _check_class_labels("one_hot", t, num_classes)
+    Y = np.zeros(t.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(Y, t[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor(Y)
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:

@@ -29,6 +29,7 @@ import threading
 
 import numpy as np
 
+from .. import functional as F
 from ._store import fetch, missing
 
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "MNIST_CLASSES",
@@ -102,8 +103,7 @@ def _convert(images, labels, normalize, flatten, one_hot_label):
         x = images.copy()
     x = x.reshape(n, -1) if flatten else x.reshape(n, 1, *images.shape[1:])
     if one_hot_label:
-        t = np.zeros((n, 10), dtype=np.float32)
-        t[np.arange(n), labels] = 1.0
+        t = F.one_hot(labels, 10, dtype=np.float32).data
     else:
         t = labels.astype(np.int64)
     return x, t
