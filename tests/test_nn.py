@@ -424,3 +424,34 @@ def test_parameter_dtype_rules():
     p = nn.Parameter(a)
     assert p.dtype == np.float64 and p.data is a and p.requires_grad  # arrays are shared
     assert not nn.Parameter(gw.ones(2), requires_grad=False).requires_grad
+
+
+def test_dropout_draws_from_a_given_generator_and_leaves_the_global_one():
+    X = gw.ones(6, 7)
+    expected = (np.random.default_rng(3).random((6, 7), dtype=np.float32) < 0.75) / np.float32(0.75)
+    state = gw.get_rng_state()
+    np.testing.assert_array_equal(F.dropout(X, 0.25, generator=np.random.default_rng(3)).data, expected)
+    drop = nn.Dropout(0.25, generator=np.random.default_rng(3))
+    np.testing.assert_array_equal(drop(X).data, expected)
+    assert not np.array_equal(drop(X).data, expected)       # the layer's generator moves on
+    assert gw.get_rng_state() == state                       # the global one was not touched
+    assert "generator" in repr(drop)
+
+
+def test_dropout_defaults_to_the_global_generator():
+    X = gw.ones(6, 7)
+    gw.manual_seed(11)
+    a = nn.Dropout(0.5)(X).data
+    gw.manual_seed(11)
+    b = F.dropout(X, 0.5, generator=gw.backend.rng()).data
+    np.testing.assert_array_equal(a, b)
+
+
+def test_dropout_generator_errors():
+    X = gw.ones(2, 2)
+    with pytest.raises(TypeError, match=r"dropout: generator must be a numpy.random.Generator.*int"):
+        F.dropout(X, 0.5, generator=3)
+    with pytest.raises(TypeError, match=r"Dropout: generator must be a numpy.random.Generator"):
+        nn.Dropout(0.5, generator="seed")
+    with pytest.raises(ValueError, match="dropout: give either mask or generator"):
+        F.dropout(X, 0.5, mask=np.ones((2, 2)), generator=np.random.default_rng(0))

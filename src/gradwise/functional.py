@@ -174,19 +174,25 @@ def mse_loss(y_hat: Tensor, y, reduction: str = "mean") -> Tensor:
 
 
 # ---- regularization and normalization ------------------------------------------------
-def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None) -> Tensor:
+def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None, generator=None) -> Tensor:
     """Inverted dropout: each unit is zeroed with probability p (keep_prob = 1 - p) and the
     survivors are scaled by 1 / keep_prob, so nothing changes at evaluation time.
 
-    `mask` (0/1, shape of A) fixes the dropped units instead of drawing them.
+    The mask is drawn from `generator` (a numpy.random.Generator), by default gradwise's
+    global one (gradwise.manual_seed). `mask` (0/1, shape of A) fixes the dropped units
+    instead of drawing them.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    check_generator("dropout", generator)
+    if mask is not None and generator is not None:
+        raise ValueError("dropout: give either mask or generator, not both")
     if not training or p == 0.0:
         return A
     keep_prob = 1.0 - p
     if mask is None:
-        D = backend.rng().random(A.shape, dtype=np.float32) < keep_prob
+        rng = backend.rng() if generator is None else generator
+        D = rng.random(A.shape, dtype=np.float32) < keep_prob
     else:
         D = np.asarray(_data(mask), dtype=bool)
         if D.shape != A.shape:
@@ -194,6 +200,13 @@ def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None) -> Tens
     dtype = float_dtype(A.dtype)  # D / keep_prob is a fraction: integer input gives floats
     scaled = D.astype(dtype) / dtype.type(keep_prob) if keep_prob > 0 else np.zeros(A.shape, dtype)
     return _dropout.Dropout(scaled)(A)
+
+
+def check_generator(name: str, generator) -> None:
+    """None (gradwise's global generator) or a numpy.random.Generator of the caller's own."""
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{name}: generator must be a numpy.random.Generator (or None for "
+                        f"gradwise's global one), got {type(generator).__name__}")
 
 
 def batch_norm(X: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

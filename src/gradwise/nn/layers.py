@@ -142,20 +142,22 @@ class Dropout(Module):
     """Inverted dropout with drop probability p; keep_prob = 1 - p in the course's terms.
 
     Training: units are zeroed with probability p and the rest scaled by 1 / keep_prob.
-    Evaluation (model.eval()): the identity.
+    Evaluation (model.eval()): the identity. Masks are drawn from `generator` (a
+    numpy.random.Generator of your own), by default gradwise's global generator.
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, generator=None):
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = p
+        F.check_generator("Dropout", generator)
+        self.p, self.generator = p, generator
 
     def forward(self, A):
-        return F.dropout(A, self.p, self.training)
+        return F.dropout(A, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}" + ("" if self.generator is None else ", generator=own")
 
 
 class BatchNorm1d(Module):
