@@ -85,6 +85,29 @@ def test_triplet_loss_by_hand():
     assert float(triplet_loss(A, P, N, 0.0, "sum").data) == pytest.approx(2.0)
 
 
+def test_triplet_loss_passes_the_courses_checks_negative_margin_included():
+    # the course's style of triplet_loss checks (its function sums over the triplets)
+    def L(A, P, N, alpha):
+        return float(triplet_loss(*(t64(x) for x in (A, P, N)), alpha, reduction="sum").data)
+
+    assert L([1.0, 1.0], [1.0, 1.0], [1.0, 1.0], 5) == 5.0
+    assert L([1.0, 1.0], [1.0, 1.0], [0.0, 0.0], 3) == 1.0
+    assert L([1.0, 1.0], [0.0, 0.0], [1.0, 1.0], 0) == 2.0
+    assert L([0.0, 0.0], [0.0, 0.0], [0.0, 0.0], -2) == 0.0
+    assert L([[1.0, 0.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]], 3) == 2.0
+    # rows: max(5 - 1 + 1, 0) = 5 and max(2 - 5 + 1, 0) = 0
+    assert L([[1.0, 1.0], [2.0, 0.0]], [[0.0, 3.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]], 1) == 5.0
+
+
+def test_a_negative_margin_tolerates_positives_slightly_farther_than_negatives():
+    A, P, N = t64([[0.0, 0.0]] * 2), t64([[1.0, 0.0], [2.0, 0.0]]), t64([[0.0, 0.5], [0.0, 0.5]])
+    # d(A, P) - d(A, N) = 0.75 and 3.75: with alpha = -1 only the second costs, 2.75
+    np.testing.assert_allclose(triplet_loss(A, P, N, -1.0, "none").data, [0.0, 2.75])
+    # batch-hard triplets of E_HAND (d(a, p), d(a, n)): (1, 2.25), (1, 0.25), (6.25, 0.25), (6.25, 9)
+    L = batch_triplet_loss(t64(E_HAND), Y_HAND, alpha=-0.5, mining="batch_hard", reduction="none")
+    np.testing.assert_allclose(L.data, [0.0, 0.25, 5.5, 0.0])
+
+
 def test_triplet_loss_gradcheck():
     rng = np.random.default_rng(2)
     A, P, N = (rng.standard_normal((6, 4)) for _ in range(3))
@@ -271,8 +294,11 @@ def test_triplet_errors_name_the_problem():
         batch_triplet_loss(E, [0.0, 1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="mining must be one of"):
         batch_triplet_loss(E, [0, 1, 0, 1], mining="hardest")
-    with pytest.raises(ValueError, match="margin alpha"):
-        TripletLoss(alpha=-0.1)
+    for bad in (float("nan"), float("inf"), "0.2", None):
+        with pytest.raises(ValueError, match="margin alpha must be a finite number"):
+            TripletLoss(alpha=bad)
+        with pytest.raises(ValueError, match="margin alpha must be a finite number"):
+            triplet_loss(E, E, E, alpha=bad)
     with pytest.raises(ValueError, match="reduction"):
         batch_triplet_loss(E, [0, 1, 0, 1], reduction="avg")
     with pytest.raises(ValueError, match=r"\(m, d\) of one shape"):

@@ -11,6 +11,12 @@ negative N (another identity) by at least a margin alpha:
 
     L(A, P, N) = max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0)
 
+The margin may be any real number, as the course evaluates its triplet_loss with alpha = -2
+too. alpha > 0 asks every negative to be farther than the positive by alpha; alpha = 0 only
+that it be farther; alpha < 0 tolerates a positive farther than the negative by up to |alpha|
+(such a triplet costs nothing), so a network trained with it need not separate identities at
+all: a negative margin is for evaluating the formula, not for training a face network.
+
 Most triplets soon satisfy the margin and give no gradient, so triplets are mined inside
 each batch from the matrix of pairwise distances:
     batch-hard (Hermans et al. 2017): for every anchor, its farthest positive and its closest
@@ -113,15 +119,17 @@ def _reduce(name: str, L: Tensor, reduction: str) -> Tensor:
 
 def triplet_loss(A: Tensor, P: Tensor, N: Tensor, alpha: float = 0.2,
                  reduction: str = "mean", squared: bool = True) -> Tensor:
-    """max(||A - P||^2 - ||A - N||^2 + alpha, 0) for embeddings A, P, N of shape (m, d).
+    """max(||A - P||^2 - ||A - N||^2 + alpha, 0) for embeddings A, P, N of shape (m, d), or
+    (d,) for a single triplet.
 
-    reduction: 'mean' over the m triplets (PyTorch's default), 'sum' (the course's
-    triplet_loss) or 'none' (the m losses). squared=False: plain distances
+    alpha: any finite margin, negative ones included (see the module docstring for what a
+    negative margin means). reduction: 'mean' over the m triplets (PyTorch's default), 'sum'
+    (the course's triplet_loss) or 'none' (the m losses). squared=False: plain distances
     max(||A - P|| - ||A - N|| + alpha, 0), PyTorch's TripletMarginLoss.
     """
-    if not (A.shape == P.shape == N.shape) or A.ndim != 2:
+    if not (A.shape == P.shape == N.shape) or A.ndim not in (1, 2):
         raise ValueError(f"triplet_loss: anchor, positive and negative must be (m, d) of one "
-                         f"shape, got {A.shape}, {P.shape}, {N.shape}")
+                         f"shape (or (d,) for one triplet), got {A.shape}, {P.shape}, {N.shape}")
     _check_alpha("triplet_loss", alpha)
     pos_dist = squared_distance(A, P)
     neg_dist = squared_distance(A, N)
@@ -132,8 +140,10 @@ def triplet_loss(A: Tensor, P: Tensor, N: Tensor, alpha: float = 0.2,
 
 
 def _check_alpha(name: str, alpha: float) -> None:
-    if not (isinstance(alpha, (int, float, np.floating)) and math.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"{name}: the margin alpha must be a finite number >= 0, got {alpha!r}")
+    """Any finite real margin (negative ones included: see the module docstring)."""
+    if not (isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
+            and math.isfinite(alpha)):
+        raise ValueError(f"{name}: the margin alpha must be a finite number, got {alpha!r}")
 
 
 def _label_array(name: str, labels, m: int) -> np.ndarray:
