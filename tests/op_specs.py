@@ -593,6 +593,16 @@ for _name, _kw in [("plain", {}), ("stride-2-pad-1", dict(stride=2, padding=1)),
 spec("Conv2d", "no-bias-same", lambda X, W: F.conv2d(X, W, padding="same"),
      lambda X, W: tF.conv2d(X, W, padding="same"), _conv_shapes(bias=False, same_pad=True),
      real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
+def _even_same_shapes(draw):
+    """Even kernels (2 or 4) under 'same' padding: the extra row and column at the bottom/right."""
+    m, C, F_ = draw(1, 2), draw(1, 2), draw(1, 3)
+    fh, fw = 2 * draw(1, 2), 2 * draw(1, 2)
+    return (m, C, draw(1, 5), draw(1, 5)), (F_, C, fh, fw), (F_,)
+
+
+spec("Conv2d", "even-kernel-same", lambda X, W, b: F.conv2d(X, W, b, padding="same"),
+     lambda X, W, b: tF.conv2d(X, W, b, padding="same"), _even_same_shapes,
+     real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "input-layer", lambda X, W, b: F.conv2d(X, W, b), lambda X, W, b: tF.conv2d(X, W, b),
      _conv_shapes(), const(real()), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 

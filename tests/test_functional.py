@@ -525,3 +525,41 @@ def test_one_hot_matches_torch():
 def test_one_hot_errors(labels, C, err, match):
     with pytest.raises(err, match=match):
         F.one_hot(labels, C)
+
+
+# ---- convolution by hand: 'same' padding of even kernels, im2col / col2im -----------------------
+def _correlate(Xp, W, b=None, stride=(1, 1), dilation=(1, 1)):
+    """Z[n, f, i, j] = sum over c, p, q of Xp[n, c, i s + p d, j s + q d] W[f, c, p, q] (+ b[f]):
+    the cross-correlation every framework calls convolution, one output at a time."""
+    m, C, H, Wd = Xp.shape
+    F_, _, fh, fw = W.shape
+    Ho = (H - dilation[0] * (fh - 1) - 1) // stride[0] + 1
+    Wo = (Wd - dilation[1] * (fw - 1) - 1) // stride[1] + 1
+    Z = np.zeros((m, F_, Ho, Wo))
+    for n in range(m):
+        for f in range(F_):
+            for i in range(Ho):
+                for j in range(Wo):
+                    r, c = i * stride[0], j * stride[1]
+                    window = Xp[n, :, r:r + dilation[0] * (fh - 1) + 1:dilation[0],
+                                c:c + dilation[1] * (fw - 1) + 1:dilation[1]]
+                    Z[n, f, i, j] = (window * W[f]).sum() + (0 if b is None else b[f])
+    return Z
+
+
+@pytest.mark.parametrize("kernel, dilation, pads", [
+    ((2, 2), 1, ((0, 1), (0, 1))),      # Keras/TF: total k - 1, the extra at the bottom / right
+    ((4, 3), 1, ((1, 2), (1, 1))),
+    ((2, 4), 1, ((0, 1), (1, 2))),
+    ((2, 2), 2, ((1, 1), (1, 1))),      # dilated: total d (k - 1) = 2, even
+])
+def test_same_padding_of_even_kernels_is_keras(kernel, dilation, pads):
+    rng = np.random.default_rng(0)
+    X, W, b = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, *kernel)), rng.standard_normal(4)
+    expected = _correlate(np.pad(X, ((0, 0), (0, 0)) + pads), W, b, dilation=(dilation,) * 2)
+    assert expected.shape == (2, 4, 5, 6)
+    Z = F.conv2d(gw.tensor(X), gw.tensor(W), gw.tensor(b), padding="same", dilation=dilation)
+    np.testing.assert_allclose(Z.data, expected, rtol=1e-10)
+    layer = nn.Conv2d(3, 4, kernel, padding="same", dilation=dilation, dtype=np.float64)
+    layer.W.data[...], layer.b.data[...] = W, b
+    np.testing.assert_allclose(layer(gw.tensor(X)).data, expected, rtol=1e-10)

@@ -275,6 +275,33 @@ def test_convolutional_block_stride_2_projects_the_shortcut():
     assert isinstance(ConvolutionalBlock(16, (4, 4, 16), s=1).shortcut, nn.Identity)
 
 
+@pytest.mark.parametrize("f", [2, 4])
+def test_blocks_take_the_courses_even_filter_size_with_keras_same_padding(f):
+    """f = 2 in the course's identity block: 'same' pads k - 1 in all, the extra row and
+    column at the bottom and right, as Keras; the block keeps H and W."""
+    block = IdentityBlock(6, (4, 3, 6), f=f)
+    assert block.conv2.padding == "same" and block.conv2.kernel_size == (f, f)
+    x = gw.randn(2, 6, 5, 7, requires_grad=True)
+    out = block(x)
+    assert out.shape == (2, 6, 5, 7)
+    out.sum().backward()
+    assert x.grad.shape == x.shape
+    assert ConvolutionalBlock(6, (4, 3, 8), f=f, s=2)(gw.randn(2, 6, 9, 9)).shape == (2, 8, 5, 5)
+    # the middle convolution is F.conv2d with padding 'same': pad (f - 1) // 2 top/left, the rest
+    # bottom/right
+    A = gw.randn(1, 4, 5, 7)
+    lo, hi = (f - 1) // 2, f - 1 - (f - 1) // 2
+    padded = F.conv2d(gw.pad(A, ((0, 0), (0, 0), (lo, hi), (lo, hi))), block.conv2.W)
+    np.testing.assert_allclose(block.conv2(A).data, padded.data, rtol=1e-6)
+
+
+def test_an_even_filter_with_the_stride_on_it_is_refused_clearly():
+    with pytest.raises(ValueError, match=r"ConvolutionalBlock: an even filter size f = 2 .*stride_on='1x1'"):
+        ConvolutionalBlock(6, (4, 3, 8), f=2, s=2, stride_on="3x3")
+    assert ConvolutionalBlock(6, (4, 3, 8), f=2, s=1, stride_on="3x3")(gw.randn(2, 6, 5, 5)).shape \
+        == (2, 8, 5, 5)
+
+
 def test_convolutional_block_matches_torch():
     torch = pytest.importorskip("torch")
     tnn = torch.nn

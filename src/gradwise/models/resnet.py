@@ -30,8 +30,12 @@ from ..tensor import Tensor
 
 
 def _conv(c_in: int, c_out: int, f: int, stride: int = 1) -> Conv2d:
-    """f x f convolution, 'same' padding for odd f (at stride 1), no bias (BN follows)."""
-    return Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, bias=False, init="he_normal")
+    """f x f convolution with 'same' padding at stride 1, no bias (BN follows). Odd f pads
+    f // 2 on every side (at any stride, as torchvision); even f (the course's f = 2) pads
+    f - 1 in all, the extra row and column at the bottom and right as Keras' 'same', which
+    is defined here for stride 1 only."""
+    padding = f // 2 if f % 2 else "same"
+    return Conv2d(c_in, c_out, f, stride=stride, padding=padding, bias=False, init="he_normal")
 
 
 def _shortcut(c_in: int, c_out: int, stride: int) -> Module:
@@ -72,6 +76,8 @@ class ConvolutionalBlock(Module):
         a[l] -> CONV 1x1 -> F1, BN, ReLU -> CONV f x f same -> F2, BN, ReLU
              -> CONV 1x1 -> F3, BN -> (+ shortcut(a[l])) -> ReLU
 
+    f may be even (the course's f = 2): the f x f convolution pads 'same' as Keras, the extra
+    row and column at the bottom and right.
     The shortcut is the projection W_s (CONV 1x1, stride s, -> F3, then BN) whenever the
     shapes differ (s > 1 or in_channels != F3), else the identity. The stride s sits on the
     first 1x1 convolution (the paper and the course, stride_on='1x1') or on the f x f one
@@ -83,8 +89,10 @@ class ConvolutionalBlock(Module):
         super().__init__()
         if stride_on not in ("1x1", "3x3"):
             raise ValueError(f"{type(self).__name__}: stride_on must be '1x1' or '3x3', got {stride_on!r}")
-        if f % 2 != 1:
-            raise ValueError(f"{type(self).__name__}: the middle filter size f must be odd, got {f}")
+        if f % 2 == 0 and s != 1 and stride_on == "3x3":
+            raise ValueError(f"{type(self).__name__}: an even filter size f = {f} pads 'same' at "
+                             f"stride 1 only, so the stride s = {s} cannot sit on it: use "
+                             f"stride_on='1x1' (the course's block) or an odd f")
         F1, F2, F3 = filters
         self.filters, self.f, self.s = (F1, F2, F3), f, s
         self.conv1 = _conv(in_channels, F1, 1, s if stride_on == "1x1" else 1)
