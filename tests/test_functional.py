@@ -563,3 +563,95 @@ def test_same_padding_of_even_kernels_is_keras(kernel, dilation, pads):
     layer = nn.Conv2d(3, 4, kernel, padding="same", dilation=dilation, dtype=np.float64)
     layer.W.data[...], layer.b.data[...] = W, b
     np.testing.assert_allclose(layer(gw.tensor(X)).data, expected, rtol=1e-10)
+
+
+def _im2col_loop(X, fh, fw, stride=(1, 1), pad=(0, 0)):
+    """The book's layout by hand: one row per output position (n, i, j), in that order, holding
+    the window's C fh fw numbers in (c, p, q) order."""
+    Xp = np.pad(X, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    N, C, H, W = Xp.shape
+    Ho, Wo = (H - fh) // stride[0] + 1, (W - fw) // stride[1] + 1
+    rows = []
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                r, c = i * stride[0], j * stride[1]
+                rows.append(Xp[n, :, r:r + fh, c:c + fw].reshape(-1))
+    return np.array(rows)
+
+
+def _col2im_loop(col, shape, fh, fw, stride=(1, 1), pad=(0, 0)):
+    N, C, H, W = shape
+    Xp = np.zeros((N, C, H + 2 * pad[0], W + 2 * pad[1]))
+    Ho, Wo = (Xp.shape[2] - fh) // stride[0] + 1, (Xp.shape[3] - fw) // stride[1] + 1
+    k = 0
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                r, c = i * stride[0], j * stride[1]
+                Xp[n, :, r:r + fh, c:c + fw] += col[k].reshape(C, fh, fw)
+                k += 1
+    return Xp[:, :, pad[0]:pad[0] + H, pad[1]:pad[1] + W]
+
+
+IM2COL_CASES = [
+    # (N, C, H, W), fh, fw, stride, pad
+    ((2, 3, 5, 5), 3, 3, 1, 0),
+    ((2, 3, 7, 6), 3, 3, 2, 1),
+    ((1, 2, 6, 7), 2, 3, (2, 1), (1, 0)),
+    ((3, 1, 4, 4), 1, 1, 1, 0),
+    ((2, 2, 5, 5), 5, 5, 1, 2),
+    ((1, 2, 8, 8), 3, 3, 3, 1),      # stride past the kernel: gaps between windows
+]
+
+
+def _pair2(v):
+    return (v, v) if isinstance(v, int) else v
+
+
+@pytest.mark.parametrize("shape, fh, fw, stride, pad", IM2COL_CASES)
+def test_im2col_is_the_books_layout(shape, fh, fw, stride, pad):
+    X = np.random.default_rng(0).standard_normal(shape)
+    col = F.im2col(X, fh, fw, stride, pad)
+    expected = _im2col_loop(X, fh, fw, _pair2(stride), _pair2(pad))
+    assert col.shape == expected.shape == (len(expected), shape[1] * fh * fw)
+    np.testing.assert_array_equal(col, expected)
+
+
+@pytest.mark.parametrize("shape, fh, fw, stride, pad", IM2COL_CASES)
+def test_col2im_sums_the_windows_back_and_is_the_adjoint_of_im2col(shape, fh, fw, stride, pad):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal(shape)
+    c = rng.standard_normal(F.im2col(X, fh, fw, stride, pad).shape)
+    back = F.col2im(c, shape, fh, fw, stride, pad)
+    assert back.shape == shape
+    np.testing.assert_allclose(back, _col2im_loop(c, shape, fh, fw, _pair2(stride), _pair2(pad)),
+                               rtol=1e-12, atol=1e-12)
+    # <im2col(X), c> = <X, col2im(c)>: col2im is im2col's transpose
+    assert np.sum(F.im2col(X, fh, fw, stride, pad) * c) == pytest.approx(np.sum(X * back), rel=1e-12)
+
+
+def test_convolution_as_the_book_writes_it_with_im2col():
+    rng = np.random.default_rng(2)
+    X, W, b = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    N, Ho, Wo = 2, 4, 4                                           # stride 2, pad 1
+    col = F.im2col(X, 3, 3, stride=2, pad=1)                      # (N Ho Wo, C fh fw)
+    out = (col @ W.reshape(4, -1).T + b).reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2)
+    Z = F.conv2d(gw.tensor(X), gw.tensor(W), gw.tensor(b), stride=2, padding=1)
+    np.testing.assert_allclose(out, Z.data, rtol=1e-10)
+    assert F.im2col(gw.tensor(X.astype(np.float32)), 3, 3).dtype == np.float32
+    X1 = np.ones((1, 1, 3, 3))
+    col = F.im2col(X1, 1, 1)           # a 1x1 window: the columns are X itself, copied
+    col[0] = 5.0
+    assert X1[0, 0, 0, 0] == 1.0
+
+
+def test_im2col_and_col2im_errors_name_the_shapes():
+    X = np.zeros((2, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"im2col: expected a batch of images \(N, C, H, W\), got shape \(3, 4, 4\)"):
+        F.im2col(X[0], 3, 3)
+    with pytest.raises(ValueError, match=r"im2col: a 5x5 window .* does not fit an input of 4x4"):
+        F.im2col(X, 5, 5)
+    with pytest.raises(ValueError,
+                       match=r"col2im: col must have shape \(8, 27\) for input \(2, 3, 4, 4\).*got \(8, 26\)"):
+        F.col2im(np.zeros((8, 26)), X.shape, 3, 3)

@@ -309,6 +309,61 @@ def conv2d(X: Tensor, W: Tensor, b: Tensor | None = None, stride=1, padding=0, d
     return op(X, W) if b is None else op(X, W, b)
 
 
+def im2col(X, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
+    """The book's im2col: the filter_h x filter_w windows of images X (N, C, H, W), padded by
+    `pad` with zeros on every side and taken every `stride` pixels, as the rows of a matrix
+
+        col (N OH OW, C filter_h filter_w),  OH = (H + 2 pad - filter_h) // stride + 1
+
+    one row per output position (n, i, j) in that order, holding its window in (c, p, q)
+    order, so that a convolution is one product: col @ W.reshape(F, -1).T gives the output
+    as (N OH OW, F). stride and pad are ints or (height, width) pairs. Arrays in and out (a
+    Tensor's data is used), for teaching and for hand-written layers; F.conv2d is the
+    differentiable convolution (its own columns are laid out for its GEMM).
+    """
+    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    kernel, s, pad = _window_args("im2col", X, filter_h, filter_w, stride, pad)
+    Ho, Wo = _out_hw("im2col", X, kernel, s, pad)
+    view = _conv.windows(_conv.pad_images(X, pad), kernel, s, (1, 1), (Ho, Wo))  # (N, C, fh, fw, OH, OW)
+    col = np.array(view.transpose(0, 4, 5, 1, 2, 3), order="C")  # one copy, never a view of X
+    return col.reshape(X.shape[0] * Ho * Wo, -1)
+
+
+def col2im(col, input_shape, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
+    """The book's col2im, the transpose (adjoint) of im2col: every row of col (N OH OW,
+    C filter_h filter_w) is added back at its window of an (N, C, H, W) array, windows that
+    overlap summing (the gradient of im2col), and the padding is cut off. Arrays in and out."""
+    col = np.asarray(col.data if isinstance(col, Tensor) else col)
+    shape = tuple(int(n) for n in input_shape)
+    like = np.broadcast_to(np.zeros((), np.bool_), shape)  # an input of that shape, no memory
+    kernel, s, pad = _window_args("col2im", like, filter_h, filter_w, stride, pad)
+    N, C = shape[:2]
+    Ho, Wo = _out_hw("col2im", like, kernel, s, pad)
+    expected = (N * Ho * Wo, C * kernel[0] * kernel[1])
+    if col.shape != expected:
+        raise ValueError(f"col2im: col must have shape {expected} for input {shape}, "
+                         f"{kernel[0]}x{kernel[1]} windows, stride {s}, pad {pad}; got {col.shape}")
+    dcol = col.reshape(N, Ho, Wo, C, *kernel).transpose(3, 4, 5, 1, 2, 0)  # (C, fh, fw, OH, OW, N)
+    (top, bottom), (left, right) = pad
+    shape_p = (N, C, shape[2] + top + bottom, shape[3] + left + right)
+    Xt = _conv.col2im(dcol, shape_p, s, (1, 1))                            # (C, H_p, W_p, N)
+    return np.ascontiguousarray(_conv.unpad(Xt.transpose(3, 0, 1, 2), pad))
+
+
+def _window_args(name, X, filter_h, filter_w, stride, pad):
+    """((fh, fw), (s_h, s_w), ((top, bottom), (left, right))) for im2col and col2im."""
+    _images(name, X)
+    kernel = (filter_h, filter_w)
+    if any((not isinstance(f, (int, np.integer))) or f < 1 for f in kernel):
+        raise ValueError(f"{name}: filter_h and filter_w must be positive ints, got {kernel}")
+    kernel = (int(filter_h), int(filter_w))
+    s = _pair(name, stride, "stride")
+    p = (pad, pad) if isinstance(pad, (int, np.integer)) else tuple(pad)
+    if len(p) != 2 or any((not isinstance(v, (int, np.integer))) or v < 0 for v in p):
+        raise ValueError(f"{name}: pad must be a non-negative int or a pair of them, got {pad!r}")
+    return kernel, s, tuple((int(v), int(v)) for v in p)
+
+
 def _pool(name, op_cls, X, kernel_size, stride, padding):
     _images(name, X)
     kernel = _pair(name, kernel_size, "kernel_size")
