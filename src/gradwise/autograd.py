@@ -163,6 +163,7 @@ def _accumulate_leaf(x: Tensor, g: np.ndarray, fresh: bool = False) -> None:
 
 
 # ---- the engine -------------------------------------------------------------------------
+_ndarray = np.ndarray
 def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     """Backpropagate from `root`, accumulating into the .grad of leaves that require grad."""
     if not root._requires_grad:
@@ -225,7 +226,7 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
         for i, (x, need, gx) in enumerate(zip(inputs, needs, gxs)):
             if not need:
                 continue
-            if gx.__class__ is not np.ndarray or gx.shape != x.data.shape:
+            if gx.__class__ is not _ndarray or gx.shape != x.data.shape:
                 gx = _fit_grad(f, i, gx, x.data.shape)
             g = x.creator
             if g is None:
