@@ -13,8 +13,9 @@ Integer and boolean inputs follow PyTorch's rule, applied here in one place: an 
 values are real numbers even for integer input (exp, log, sqrt, sin, cos, sigmoid, tanh,
 softmax, log_softmax, softplus, leaky_relu, mean, var, true division, average pooling,
 dropout) sets `float_valued = True`, and Function.__call__ casts its integer and boolean
-inputs to the default float dtype (gradwise.get_default_dtype()) before forward; ops that stay within the
-integers (+, -, *, abs, relu, step, sum, max, min, clip, indexing, shapes) keep them.
+inputs to the default float dtype (gradwise.get_default_dtype()) before forward; ops that
+stay within the integers (+, -, *, abs, relu, step, sum, max, min, clip, indexing, shapes)
+keep them. (Integer inputs never need gradients, so backward is not concerned.)
 
 Broadcasting is undone here, in one place: when an op returns a gradient with the shape
 of its broadcast output, `sum_to` sums it back to the input's shape. No op does that itself.
@@ -164,6 +165,8 @@ def _accumulate_leaf(x: Tensor, g: np.ndarray, fresh: bool = False) -> None:
 
 # ---- the engine -------------------------------------------------------------------------
 _ndarray = np.ndarray
+
+
 def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     """Backpropagate from `root`, accumulating into the .grad of leaves that require grad."""
     if not root._requires_grad:

@@ -39,7 +39,8 @@ def _check_can_require_grad(name: str, dtype: np.dtype) -> None:
     """Gradients are real numbers: integer and boolean tensors cannot require them (their
     gradients would be truncated to integers)."""
     if dtype.kind not in "fc":
-        raise TypeError(f"{name}: only floating-point tensors can require gradients, got dtype {dtype}")
+        raise TypeError(f"{name}: only floating-point tensors can require gradients, "
+                        f"got dtype {dtype}")
 
 
 def _as_array(data, dtype=None) -> np.ndarray:

@@ -375,9 +375,9 @@ def _attach():
     T.__ne__ = _compare(np.not_equal)
     T.eq, T.ne, T.lt, T.le, T.gt, T.ge = T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__
     for name, fn in dict(
-        exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, abs=abs, clip=clip, clamp=clip, maximum=maximum,
-        minimum=minimum, sum=sum, mean=mean, max=max, min=min, var=var, reshape=reshape,
-        view=reshape, permute=permute, transpose=transpose, flatten=flatten, squeeze=squeeze,
+        exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, abs=abs, clip=clip, clamp=clip,
+        maximum=maximum, minimum=minimum, sum=sum, mean=mean, max=max, min=min, var=var,
+        reshape=reshape, view=reshape, permute=permute, transpose=transpose, flatten=flatten, squeeze=squeeze,
         unsqueeze=unsqueeze, expand=expand, broadcast_to=broadcast_to, matmul=matmul, pow=pow,
         argmax=argmax, argmin=argmin, relu=relu, sigmoid=sigmoid, tanh=tanh, softmax=softmax,
         log_softmax=log_softmax,
@@ -395,8 +395,8 @@ __all__ = [
     "activation", "arithmetic", "linear", "loss", "math", "reduce", "shape",
     "keywords", "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "sin",
     "cos", "abs", "astype", "clip", "clamp", "maximum", "minimum", "where", "sum", "mean", "max",
-    "min", "argmax", "argmin", "var", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "reshape",
-    "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to", "expand",
+    "min", "argmax", "argmin", "var", "sigmoid", "tanh", "relu", "softmax", "log_softmax",
+    "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to", "expand",
     "concatenate", "cat", "stack", "pad", "getitem",
     "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Softplus",
 ]

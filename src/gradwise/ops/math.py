@@ -1,5 +1,5 @@
-"""Elementwise math: exp, log, sqrt, sin, cos, abs, clip, maximum, minimum, where, and the cast between
-floating dtypes."""
+"""Elementwise math: exp, log, sqrt, sin, cos, abs, clip, maximum, minimum, where, and the
+cast between floating dtypes."""
 from __future__ import annotations
 
 import numpy as np
