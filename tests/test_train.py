@@ -1,5 +1,6 @@
 """gradwise.train: fit/evaluate/predict, callbacks, history, checkpoints and exact resume."""
 import csv
+import functools
 import os
 import subprocess
 import sys
@@ -133,6 +134,54 @@ def test_metric_functions_and_dict_names():
     with pytest.raises(ValueError, match="unknown metric 'auc'"):
         fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.0), (X, y), metrics=["auc"],
             verbose=0)
+
+
+def _one_score_model(activation=None):
+    """z = x: one score per example, equal to the input (the weights are fixed)."""
+    layers = [nn.Linear(1, 1)] + ([activation] if activation is not None else [])
+    model = nn.Sequential(*layers)
+    model[0].W.data[...] = 1.0
+    model[0].b.data[...] = 0.0
+    return model
+
+
+def test_one_score_outputs_are_thresholded_as_logits_or_probabilities():
+    # positives have logits in (0, 0.5): a 0.5 threshold would call them all negative
+    X = np.array([[0.1], [0.2], [0.3], [0.4], [-0.1], [-0.2], [-0.3], [-0.4]], np.float32)
+    y = np.array([[1], [1], [1], [1], [0], [0], [0], [0]], np.float32)
+    logits = _one_score_model()
+    for loss in (F.binary_cross_entropy_with_logits,
+                 functools.partial(F.binary_cross_entropy_with_logits, reduction="mean")):
+        assert evaluate(logits, loss, (X, y))["accuracy"] == 1.0
+    h = fit(logits, F.binary_cross_entropy_with_logits, optim.SGD(logits.parameters(), lr=0.0),
+            (X, y), val_data=(X, y), epochs=1, batch_size=3, metrics=["accuracy", "recall"],
+            verbose=0)
+    assert h["accuracy"] == [1.0] and h["val_accuracy"] == [1.0] and h["recall"] == [1.0]
+    # the same scores said to be probabilities: only the 0.5 threshold applies
+    assert evaluate(logits, F.binary_cross_entropy_with_logits, (X, y),
+                    from_logits=False)["accuracy"] == 0.5
+    # binary_cross_entropy reads probabilities: sigmoid(x) > 0.5 exactly when x > 0
+    probs = _one_score_model(nn.Sigmoid())
+    assert evaluate(probs, F.binary_cross_entropy, (X, y))["accuracy"] == 1.0
+    assert evaluate(probs, F.binary_cross_entropy, (X, y), from_logits=True)["accuracy"] == 0.5
+
+    # a loss gradwise does not know: the user says what the scores are, or gets a clear error
+    def my_loss(out, target):
+        return F.binary_cross_entropy_with_logits(out, target)
+
+    assert evaluate(logits, my_loss, (X, y), from_logits=True)["accuracy"] == 1.0
+    assert evaluate(logits, my_loss, (X, y), metrics=())["loss"] > 0
+    with pytest.raises(ValueError, match=r"evaluate: .*one score per example \(outputs \(3, 1\)\) "
+                                         r"and loss_fn my_loss .*from_logits=True"):
+        evaluate(logits, my_loss, (X, y), batch_size=3)
+    logits[0].b.data[...] = 0.25
+    before = params(logits)
+    with pytest.raises(ValueError, match=r"fit: .*loss_fn my_loss .*from_logits"):
+        fit(logits, my_loss, optim.SGD(logits.parameters(), lr=0.1), (X, y), verbose=0)
+    for a, b in zip(before, params(logits)):
+        assert np.array_equal(a, b)  # raised before the first update
+    with pytest.raises(TypeError, match="from_logits must be True, False or None"):
+        evaluate(logits, my_loss, (X, y), from_logits="yes")
 
 
 def test_array_fast_path_equals_a_shuffling_dataloader():

@@ -21,6 +21,7 @@ matrix, and from it accuracy/precision/recall/f1, is computed once per epoch.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -124,12 +125,16 @@ def _batches(data, batch_size, shuffle, dtype, name):
     return _IterableBatches(data, name)
 
 
-def _label_check(sets):
-    """A check run once, on the first batch's output: integer class labels of in-memory data
-    ((X, y) arrays) must lie in [0, C) for a model with C outputs. The whole y is checked, so a
-    bad label fails before the first update instead of at the batch that happens to hold it."""
+def _first_output_check(sets, scores):
+    """Checks run once, on the first batch's output, before any update: integer class labels
+    of in-memory data ((X, y) arrays) must lie in [0, C) for a model with C outputs (the whole
+    y is checked, so a bad label fails before the first update instead of at the batch that
+    happens to hold it), and one score per example needs to be known as a logit or a
+    probability when classification metrics are asked for."""
     def check(out) -> None:
         shape = out.shape
+        if scores.names:
+            scores.rule(shape)
         if len(shape) != 2 or shape[1] < 2:
             return
         C = shape[1]
@@ -176,17 +181,59 @@ def _resolve_metrics(metrics) -> tuple[tuple, dict]:
     return tuple(names), fns
 
 
+def _takes_logits(loss_fn) -> bool | None:
+    """What the known gradwise losses read, from the function itself (never from values):
+    cross_entropy and binary_cross_entropy_with_logits take logits, binary_cross_entropy
+    takes probabilities; None for any other loss."""
+    from .. import functional as F
+
+    while isinstance(loss_fn, functools.partial):
+        loss_fn = loss_fn.func
+    if loss_fn is F.cross_entropy or loss_fn is F.binary_cross_entropy_with_logits:
+        return True
+    if loss_fn is F.binary_cross_entropy:
+        return False
+    return None
+
+
+class _Scores:
+    """How the classification metrics read the model's outputs: (m, C) scores by argmax,
+    one score per example ((m,) or (m, 1)) by a threshold, 0 for logits and 0.5 for
+    probabilities. from_logits=None takes it from the loss (see _takes_logits); with any
+    other loss, one score per example is an error that asks for from_logits."""
+
+    def __init__(self, names: tuple, loss_fn, from_logits, who: str):
+        if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+            raise TypeError(f"{who}: from_logits must be True, False or None, got {from_logits!r}")
+        self.names, self.who = names, who
+        self.from_logits = _takes_logits(loss_fn) if from_logits is None else bool(from_logits)
+        self.loss_name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+
+    def rule(self, shape) -> tuple[int, float]:
+        """(number of classes, threshold) for outputs of this shape."""
+        if not M.one_score(shape):
+            return (shape[1] if len(shape) == 2 else 2), 0.5
+        if self.from_logits is None:
+            raise ValueError(
+                f"{self.who}: the model gives one score per example (outputs {tuple(shape)}) and "
+                f"loss_fn {self.loss_name} is not a gradwise loss whose input is known, so the "
+                f"metrics {list(self.names)} cannot tell a logit (positive above 0) from a "
+                f"probability (positive above 0.5): pass from_logits=True or from_logits=False, "
+                f"or metrics=()")
+        return 2, M.binary_threshold(self.from_logits, self.who)
+
+
 class _Tracker:
     """Running sums of one epoch: the loss weighted by batch size, the true and predicted
     labels (for the confusion-matrix metrics), and each callable metric weighted likewise."""
 
-    def __init__(self, names: tuple, fns: dict):
-        self.names, self.fns = names, fns
+    def __init__(self, scores: _Scores, fns: dict):
+        self.scores, self.names, self.fns = scores, scores.names, fns
         self.loss, self.n = 0.0, 0
         self.true, self.pred = [], []  # labels of the batches not yet counted in self.cm
         self.cm = 0
         self.sums = dict.fromkeys(fns, 0.0)
-        self.num_classes = None
+        self.num_classes = self.threshold = None
 
     def update(self, loss: float, X, y, out) -> None:
         n = len(X)
@@ -197,9 +244,9 @@ class _Tracker:
             od = out.data if isinstance(out, Tensor) else np.asarray(out)
             if self.names:
                 if self.num_classes is None:
-                    self.num_classes = od.shape[1] if od.ndim == 2 and od.shape[1] > 1 else 2
+                    self.num_classes, self.threshold = self.scores.rule(od.shape)
                 self.true.append(M.to_labels(yd))
-                self.pred.append(M.to_labels(od))
+                self.pred.append(M.to_labels(od, self.threshold))
             for k, f in self.fns.items():
                 self.sums[k] += float(f(yd, od)) * n
 
@@ -231,7 +278,7 @@ class Trainer:
         self.epoch = None
         self.stop_training = False
         self.tracker = None
-        self.check_labels = None  # run on the first batch's output, then dropped
+        self.check_output = None  # run on the first batch's output, then dropped
 
     def running_logs(self) -> dict:
         """The loss and metrics of the current epoch so far (computed on demand)."""
@@ -241,7 +288,7 @@ class Trainer:
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         batch_size: int = 32, shuffle: bool = True, callbacks=None, metrics=("accuracy",),
         scheduler=None, verbose: int = 1, seed: int | None = None,
-        initial_epoch: int = 0, monitor=False) -> History:
+        initial_epoch: int = 0, monitor=False, from_logits: bool | None = None) -> History:
     """Train `model` for epochs initial_epoch .. epochs-1; return the History.
 
     loss_fn(out, y) -> scalar Tensor (mean over the batch), e.g. F.cross_entropy.
@@ -250,7 +297,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     metrics: names among 'accuracy', 'precision', 'recall', 'f1' (exact over the epoch:
         binary for one-column or two-class outputs, macro-averaged above), and/or functions
         fn(y_true, y_pred) -> float (averaged over batches, weighted by their size); a dict
-        {name: fn} names them. Outputs (m, C) are scored by argmax, (m,)/(m, 1) by p > 0.5.
+        {name: fn} names them. Outputs (m, C) are scored by argmax; one score per example,
+        (m,) or (m, 1), by a threshold: 0 for logits, 0.5 for probabilities (from_logits).
     scheduler: a gradwise lr scheduler, stepped once per epoch after validation
         (ReduceLROnPlateau.step(val_loss), or loss without validation data).
     verbose: 0 silent, 1 a progress bar per epoch, 2 a line per epoch.
@@ -260,6 +308,11 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     monitor: True (or a HealthMonitor to configure it) watches the training's health per layer:
         gradient norms, update/weight ratios, activations, saturated and dead units, with
         warnings in plain words; the record is history.monitor (see gradwise.train.monitor).
+    from_logits: whether one score per example is a logit (True) or a probability (False),
+        for the classification metrics (Keras' from_logits). None takes it from the loss:
+        F.cross_entropy and F.binary_cross_entropy_with_logits read logits,
+        F.binary_cross_entropy probabilities; with another loss, a model giving one score
+        per example and a classification metric is an error that asks for it.
 
     A NaN or infinite training loss raises FloatingPointError naming the epoch and batch,
     before any update with it; with a TerminateOnNaN callback training stops instead.
@@ -275,6 +328,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     val = None if val_data is None else _batches(val_data, int(batch_size), False, dtype,
                                                  "fit: val_data")
     names, fns = _resolve_metrics(metrics)
+    scores = _Scores(names, loss_fn, from_logits, "fit")
 
     history = History()
     cbs = list(callbacks or [])
@@ -285,12 +339,13 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         cbs.append(history.monitor)
     cbs.append(history)
     t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
-    t.check_labels = _label_check([(train, "fit: train_data"), (val, "fit: val_data")])
+    t.check_output = _first_output_check([(train, "fit: train_data"), (val, "fit: val_data")],
+                                         scores)
     for c in cbs:
         c.set_trainer(t)
 
     try:
-        return _run(t, cbs, train, val, names, fns, initial_epoch, epochs)
+        return _run(t, cbs, train, val, scores, fns, initial_epoch, epochs)
     finally:  # on an error too: no progress bar left half drawn, no monitor hook left behind
         for c in cbs:
             if isinstance(c, ProgressBar):
@@ -299,7 +354,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
                 c.detach()
 
 
-def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> History:
+def _run(t: Trainer, cbs, train, val, scores, fns, initial_epoch, epochs) -> History:
     model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
     batch_begin = [c for c in cbs if _overrides(c, "on_batch_begin")]
     batch_end = [c for c in cbs if _overrides(c, "on_batch_end")]
@@ -311,11 +366,11 @@ def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> Hist
         for c in cbs:
             c.on_epoch_begin(epoch)
         lr = get_lr(optimizer)
-        logs = _train_epoch(t, train, names, fns, batch_begin, batch_end)
+        logs = _train_epoch(t, train, scores, fns, batch_begin, batch_end)
         if logs is None:  # a NaN loss and a callback that stopped training
             break
         if val is not None:
-            logs.update({"val_" + k: v for k, v in _evaluate(model, loss_fn, val, names, fns).items()})
+            logs.update({"val_" + k: v for k, v in _evaluate(model, loss_fn, val, scores, fns).items()})
         logs["lr"] = lr
         if t.scheduler is not None:
             _step_scheduler(t.scheduler, logs)
@@ -328,17 +383,17 @@ def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> Hist
     return t.history
 
 
-def _train_epoch(t: Trainer, batches, names, fns, batch_begin, batch_end) -> dict | None:
+def _train_epoch(t: Trainer, batches, scores, fns, batch_begin, batch_end) -> dict | None:
     model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
-    t.tracker = tracker = _Tracker(names, fns)
+    t.tracker = tracker = _Tracker(scores, fns)
     model.train()
     for b, (X, y) in enumerate(batches):
         for c in batch_begin:
             c.on_batch_begin(b, {"batch": b, "size": len(X)})
         out = model(X)
-        if t.check_labels is not None:
-            t.check_labels(out)
-            t.check_labels = None
+        if t.check_output is not None:
+            t.check_output(out)
+            t.check_output = None
         loss = loss_fn(out, y)
         value = float(loss.data)
         if not math.isfinite(value):
@@ -388,8 +443,8 @@ class _EvalMode:
         return False
 
 
-def _evaluate(model, loss_fn, batches, names, fns) -> dict:
-    tracker = _Tracker(names, fns)
+def _evaluate(model, loss_fn, batches, scores, fns) -> dict:
+    tracker = _Tracker(scores, fns)
     with _EvalMode(model), no_grad():
         for X, y in batches:
             out = model(X)
@@ -397,12 +452,15 @@ def _evaluate(model, loss_fn, batches, names, fns) -> dict:
     return tracker.result()
 
 
-def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",)) -> dict:
+def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",),
+             from_logits: bool | None = None) -> dict:
     """The loss and metrics of `model` on `data` ((X, y) or an iterable of batches), in eval
-    mode without recording a graph: {'loss': ..., 'accuracy': ...}."""
+    mode without recording a graph: {'loss': ..., 'accuracy': ...}. metrics and from_logits
+    as in fit()."""
     names, fns = _resolve_metrics(metrics)
+    scores = _Scores(names, loss_fn, from_logits, "evaluate")
     return _evaluate(model, loss_fn, _batches(data, int(batch_size), False, _param_dtype(model),
-                                              "evaluate: data"), names, fns)
+                                              "evaluate: data"), scores, fns)
 
 
 def predict(model, X, batch_size: int = 32) -> np.ndarray:
