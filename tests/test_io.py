@@ -2,6 +2,12 @@
 import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +15,8 @@ import pytest
 import gradwise as gw
 import gradwise.io
 from gradwise import nn
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def _arrays():
@@ -171,6 +179,87 @@ def test_atomic_write_replaces_whole_files_only(tmp_path):
     nested = gradwise.io.atomic_write(tmp_path / "a" / "b" / "c.bin", lambda f: f.write(b"x"),
                                       parents=True)
     assert nested.read_bytes() == b"x"
+
+
+SAVE_FOREVER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import gradwise as gw
+
+    state = {"W": np.ones((2_000, 1_000), np.float32), "b": np.zeros(1_000, np.float32)}
+    while True:
+        gw.save(state, sys.argv[1])
+""")
+
+
+def test_temp_files_of_writers_killed_mid_save_are_removed_by_the_next_save(tmp_path):
+    target = tmp_path / "ckpt.npz"
+    script = tmp_path.parent / f"{tmp_path.name}-save_forever.py"  # outside the folder counted
+    script.write_text(SAVE_FOREVER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    left = []
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, str(script), str(target)], env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(f".{proc.pid}." in n or f"-{proc.pid}." in n
+                          for n in os.listdir(tmp_path) if n.endswith(".tmp")):
+                assert proc.poll() is None and time.monotonic() < deadline, "the saver never saved"
+                time.sleep(0.001)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)  # mid-save: its temporary file exists
+            proc.wait()
+        left.append(sorted(n for n in os.listdir(tmp_path) if n.endswith(".tmp")))
+    assert all(left), "a kill landed between saves: nothing was left to clean up"
+    gw.save({"x": np.arange(3)}, target)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]  # each dead writer's 8 MB temp file is gone
+    np.testing.assert_array_equal(gw.load(target)["x"], np.arange(3))
+
+
+def test_only_temp_files_of_dead_writers_to_the_same_target_are_removed(tmp_path):
+    target = tmp_path / "ckpt.npz"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = gradwise.io._temp_path(target, sleeper.pid)     # a live writer in another process
+        own = gradwise.io._temp_path(target)                   # one of this process (a thread)
+        other = gradwise.io._temp_path(tmp_path / "other.npz", sleeper.pid + 10**6)
+        keep = [live, own, other, tmp_path / ".ckpt.npz.notes.tmp", tmp_path / "ckpt.npz.bak",
+                tmp_path / f".ckpt.npz.00000000-{10**7}.0123abcd.tmp"]  # another machine's
+        for f in keep:
+            f.write_bytes(b"x")
+        gw.save({"x": np.arange(2)}, target)
+        assert sorted(os.listdir(tmp_path)) == sorted([target.name, *(f.name for f in keep)])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    gw.save({"x": np.arange(2)}, target)  # now the sleeper is gone: its temp file goes too
+    assert sorted(os.listdir(tmp_path)) == sorted([target.name, *(f.name for f in keep[1:])])
+
+
+def _writes_outside_the_atomic_writer(path: Path):
+    """(line, call) for each place in a source file that opens a file for writing itself."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        if name in ("write_text", "write_bytes", "tofile", "savez", "savez_compressed"):
+            yield node.lineno, name
+        elif name == "open" and not (isinstance(f, ast.Attribute) and getattr(f.value, "id", "")
+                                     in ("zf", "Image", "gzip", "zipfile")):
+            modes = [a for a in node.args[1:2]] + [k.value for k in node.keywords if k.arg == "mode"]
+            for m in modes:
+                if not (isinstance(m, ast.Constant) and set(str(m.value)) <= set("rbt")):
+                    yield node.lineno, f"open(..., {ast.unparse(m)})"
+
+
+def test_every_file_is_written_through_the_one_atomic_writer():
+    root = Path(gradwise.__file__).parent
+    found = [f"{p.relative_to(root)}:{line}: {call}" for p in sorted(root.rglob("*.py"))
+             if p.name != "io.py" for line, call in _writes_outside_the_atomic_writer(p)]
+    assert found == [], "write through gradwise.io.atomic_write instead"
 
 
 def test_save_figure_writes_a_png(tmp_path):

@@ -27,7 +27,7 @@ The format is a plain, uncompressed .npz (a zip of .npy files) that any NumPy ca
 
 Writing is atomic: the archive goes to a temporary file in the target's directory, which is
 flushed, fsynced and then renamed over the target (os.replace), so a crash mid-write leaves
-the old file intact. Loading uses np.load(allow_pickle=False): it never unpickles or runs
+the old file intact (and the next write to it removes the dead writer's temporary file). Loading uses np.load(allow_pickle=False): it never unpickles or runs
 code; object arrays are refused on both sides. A .npz without "__tree__" (e.g. from
 np.savez) loads as a flat {name: array} dict.
 """
@@ -35,7 +35,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -129,12 +132,71 @@ def save(obj, path) -> None:
 
 
 # ---- writing any file atomically -------------------------------------------------------------
+# A temporary file is named after its target, the machine and the process writing it:
+#     .{target name}.{host}-{pid}.{8 random hex digits}.tmp
+# A writer killed mid-write (kill -9, power loss) cannot remove its own; the next write to the
+# same target removes the ones whose writer is gone. A temp file is removed only when it is
+# of this machine (host: a hash of its name; on a folder shared by several machines the pid
+# of another machine's process means nothing here) and its pid is not a live process (a
+# zombie counts as gone: it writes nothing more). A live writer's temp file, in this or
+# another process, is never touched, so concurrent writers to one target stay safe; a pid
+# reused since by an unrelated process only delays the removal to a later write.
+_HOST = f"{zlib.crc32(socket.gethostname().encode()) & 0xFFFFFFFF:08x}"
+_TEMP_TAIL = re.compile(r"([0-9a-f]{8})-([0-9]+)\.[0-9a-f]{8}")
+
+
+def _temp_path(path: Path, pid: int | None = None) -> Path:
+    """A fresh temporary path for a write to `path` by process `pid` (this one by default)."""
+    pid = os.getpid() if pid is None else pid
+    return path.parent / f".{path.name}.{_HOST}-{pid}.{os.urandom(4).hex()}.tmp"
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no live process of this machine has this pid (POSIX; elsewhere: never sure)."""
+    if os.name != "posix" or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: a probe that delivers nothing
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # PermissionError: alive, another user's
+        return False
+    try:  # a killed process nobody has reaped yet still answers the probe
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"Z"
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temporary files of earlier writes to `path` whose writer is gone."""
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        tail = _TEMP_TAIL.fullmatch(name[len(prefix):-len(".tmp")])
+        if tail is None or tail[1] != _HOST or not _process_gone(int(tail[2])):
+            continue
+        try:
+            os.remove(entry.path)
+        except OSError:  # removed meanwhile by another writer's clean-up, or not ours to remove
+            pass
+
+
 def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "") -> Path:
     """Call write(f) on a new temporary file (binary) in the target's folder, flush and fsync
     it, then rename it over `path` and fsync the folder: a reader never sees a half-written
     file, a crash leaves either the old file or the new one, and a write that raises leaves
     the old file as it was (the temporary file is removed). Every file gradwise writes goes
-    through here: checkpoints, results, plots, images, downloads.
+    through here: checkpoints, results, plots, images, downloads. The temporary files left
+    by writers killed mid-write are removed by the next write to the same target (see the
+    comment above _temp_path for which ones, and why that is safe with concurrent writers).
 
     parents: create missing folders; otherwise a missing folder is a FileNotFoundError that
     names it (`who`, e.g. "gradwise.save", prefixes the message). The file gets the mode
@@ -146,7 +208,8 @@ def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "")
     elif not directory.is_dir():
         raise FileNotFoundError(f"{who + ': ' if who else ''}cannot write '{path}': "
                                 f"no directory '{directory}'")
-    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    _remove_stale_temps(path)
+    tmp = _temp_path(path)
     # O_EXCL: never clobber a file; 0o666 lets the umask decide the mode, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

@@ -19,6 +19,7 @@ import operator
 import os
 import sys
 import time
+from io import StringIO
 
 from .. import io
 from .checkpoint import save_checkpoint
@@ -256,26 +257,32 @@ class ModelCheckpoint(Callback):
 
 class CSVLogger(Callback):
     """Write the epoch logs to a CSV file: a header ('epoch' then the log keys), a row per
-    epoch, flushed as it goes (the file is opened per row, so a crash loses nothing)."""
+    epoch. The file is rewritten whole after every epoch through the atomic writer, so a
+    crash loses nothing and a reader never sees half a row. append=True continues an
+    existing file (its header stays)."""
 
     def __init__(self, path, separator: str = ",", append: bool = False):
         self.path, self.separator, self.append = os.fspath(path), separator, append
 
     def on_train_begin(self, logs=None):
         self.keys = None
-        if not self.append and os.path.exists(self.path):
-            os.remove(self.path)
+        self.text = ""
+        if self.append and os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                self.text = f.read()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        new_file = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
         if self.keys is None:
             self.keys = list(logs)
-        with open(self.path, "a", newline="") as f:
-            writer = csv.writer(f, delimiter=self.separator)
-            if new_file:
-                writer.writerow(["epoch", *self.keys])
-            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+        rows = StringIO()
+        writer = csv.writer(rows, delimiter=self.separator)
+        if not self.text:
+            writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+        self.text += rows.getvalue()
+        data = self.text.encode()
+        io.atomic_write(self.path, lambda f: f.write(data))
 
 
 def _n_positional(fn) -> int:
