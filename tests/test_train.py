@@ -442,6 +442,70 @@ def test_save_and_load_checkpoint_restore_everything(tmp_path):
         load_checkpoint(tmp_path / "weights.npz", m2)
 
 
+def test_load_checkpoint_is_all_or_nothing(tmp_path):
+    gw.manual_seed(3)
+    model, opt, sched = _ns["make_run"]()  # Adam and StepLR
+    fit(model, F.cross_entropy, opt, (_ns["X"], _ns["y"]), epochs=1, scheduler=sched, verbose=0)
+    save_checkpoint(tmp_path / "adam.npz", model, opt, sched, epoch=1)
+
+    def fresh(make_opt=None, make_sched=None):
+        gw.manual_seed(4)
+        m, o, s = _ns["make_run"]()
+        o = make_opt(m) if make_opt else o
+        s = make_sched(o) if make_sched else s
+        return m, o, s, m.state_dict(), o.state_dict(), (s.state_dict() if s else None)
+
+    def unchanged(m, o, s, weights, opt_state, sched_state):
+        for k, v in m.state_dict().items():
+            assert np.array_equal(v, weights[k]), k
+        assert o.state_dict()["param_groups"] == opt_state["param_groups"] and o.state == {}
+        if s is not None:
+            assert s.state_dict() == sched_state
+        np.testing.assert_array_equal(gw.rand(3).data, (gw.manual_seed(4), gw.rand(3).data)[1])
+
+    # another optimizer: refused, naming both, before the weights are touched
+    m, o, s, *before = fresh(lambda m: optim.SGD(m.parameters(), lr=0.5), lambda o: None)
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match=r"adam.npz.*optimizer.*Adam optimizer's, this optimizer "
+                                         r"is a SGD"):
+        load_checkpoint(tmp_path / "adam.npz", m, o)
+    unchanged(m, o, s, *before)
+    assert get_lr(o) == 0.5
+    # another scheduler
+    m, o, s, *before = fresh(make_sched=lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5))
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match="StepLR's, this scheduler is a ExponentialLR"):
+        load_checkpoint(tmp_path / "adam.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # optimizer buffers that do not fit the parameters (a checkpoint of a wider model)
+    gw.manual_seed(3)
+    wide = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
+                         nn.Linear(16, 2))
+    wide_opt = optim.Adam(wide.parameters(), lr=0.02)
+    fit(wide, F.cross_entropy, wide_opt, (_ns["X"], _ns["y"]), epochs=1, verbose=0)
+    state = gw.load(tmp_path / "adam.npz")
+    state["optimizer"]["state"][0]["exp_avg"] = np.zeros((3, 3), np.float32)
+    gw.save(state, tmp_path / "bad-buffer.npz")
+    m, o, s, *before = fresh()
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match=r"buffer 'exp_avg' of parameter 0 has shape \(3, 3\)"):
+        load_checkpoint(tmp_path / "bad-buffer.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # a damaged generator state
+    state = gw.load(tmp_path / "adam.npz")
+    state["rng"] = {"bit_generator": "PCG64", "state": {"state": "x"}}
+    gw.save(state, tmp_path / "bad-rng.npz")
+    m, o, s, *before = fresh()
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match="generator state 'rng' is damaged"):
+        load_checkpoint(tmp_path / "bad-rng.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # the intact checkpoint still loads
+    m, o, s, *_ = fresh()
+    assert load_checkpoint(tmp_path / "adam.npz", m, o, s) == 1
+    assert o.state_dict()["state"].keys() == opt.state_dict()["state"].keys()
+
+
 RESUME = SETUP + textwrap.dedent("""
     import sys
     from gradwise.train import fit, load_checkpoint
