@@ -506,6 +506,102 @@ def test_load_checkpoint_is_all_or_nothing(tmp_path):
     assert o.state_dict()["state"].keys() == opt.state_dict()["state"].keys()
 
 
+def _jitter(X, rng):
+    """An augmentation drawing from the generator the DataLoader hands it."""
+    return X + rng.normal(0.0, 0.05, X.shape).astype(X.dtype)
+
+
+class OwnGeneratorJitter:
+    """An augmentation with a generator of its own and no way to save it."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, X):
+        return X + self.rng.normal(0.0, 0.05, X.shape).astype(X.dtype)
+
+
+class OwnShuffle:
+    """Batches shuffled by a generator of its own, without a state_dict."""
+
+    def __init__(self, X, y, seed):
+        self.X, self.y, self.gen = X, y, np.random.default_rng(seed)
+
+    def __iter__(self):
+        order = self.gen.permutation(len(self.X))
+        for i in range(0, len(order), 32):
+            yield self.X[order[i:i + 32]], self.y[order[i:i + 32]]
+
+
+def test_resume_restores_a_dataloaders_own_generator(tmp_path):
+    X, y = make_moons(300, seed=1)
+    Xv, yv = make_moons(100, seed=2)
+
+    def run(seed):
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+        opt = optim.Adam(model.parameters(), lr=0.02)
+        train = DataLoader((X, y), batch_size=32, shuffle=True, generator=seed, transform=_jitter)
+        val = DataLoader((Xv, yv), batch_size=32, shuffle=True, generator=seed + 1)
+        return model, opt, train, val
+
+    # the uninterrupted run: 4 epochs
+    gw.manual_seed(0)
+    model, opt, train, val = run(7)
+    full = fit(model, F.cross_entropy, opt, train, val_data=val, epochs=4, verbose=0)
+    # 2 epochs, checkpointed by ModelCheckpoint ...
+    gw.manual_seed(0)
+    m2, o2, t2, v2 = run(7)
+    fit(m2, F.cross_entropy, o2, t2, val_data=v2, epochs=2, verbose=0,
+        callbacks=[ModelCheckpoint(tmp_path / "run-{epoch}.npz")])
+    ckpt = gw.load(tmp_path / "run-2.npz")
+    assert set(ckpt["data"]) == {"train", "val"} and ckpt["data"]["train"]["generator"] is not None
+    # ... and 2 more with fresh objects, seeded otherwise: all state comes from the checkpoint
+    gw.manual_seed(123)
+    m3, o3, t3, v3 = run(100)
+    start = load_checkpoint(tmp_path / "run-2.npz", m3, o3, data={"train": t3, "val": v3})
+    rest = fit(m3, F.cross_entropy, o3, t3, val_data=v3, epochs=4, initial_epoch=start, verbose=0)
+    for k, v in model.state_dict().items():
+        assert np.array_equal(m3.state_dict()[k], v), k  # bit for bit
+    assert rest["loss"] == full["loss"][2:] and rest["val_loss"] == full["val_loss"][2:]
+    # the loader's generator is what made it exact: without it the shuffles differ
+    gw.manual_seed(123)
+    m4, o4, t4, v4 = run(100)
+    load_checkpoint(tmp_path / "run-2.npz", m4, o4)
+    fit(m4, F.cross_entropy, o4, t4, epochs=4, initial_epoch=start, verbose=0)
+    assert not np.array_equal(m4.state_dict()["0.W"], model.state_dict()["0.W"])
+    # a loader built the other way (gradwise's generator) is refused, before anything changes
+    m5, o5, _, _ = run(7)
+    before = params(m5)
+    with pytest.raises(ValueError, match="saved loader had its own generator, this one draws "
+                                         "from gradwise's"):
+        load_checkpoint(tmp_path / "run-2.npz", m5, o5, data=DataLoader((X, y), shuffle=True))
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(m5)))
+
+
+def test_data_with_a_generator_that_cannot_be_saved_is_refused_naming_it(tmp_path):
+    X, y = make_moons(64, seed=3)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+    loader = DataLoader((X, y), batch_size=16, shuffle=True, transform=OwnGeneratorJitter(0))
+    with pytest.raises(ValueError, match=r"the transform \(OwnGeneratorJitter\) keeps its own "
+                                         r"random generator \(at 'OwnGeneratorJitter.rng'\)"):
+        fit(model, F.cross_entropy, opt, loader, epochs=2, verbose=0,
+            callbacks=[ModelCheckpoint(tmp_path / "c.npz")])
+    with pytest.raises(ValueError, match=r"ModelCheckpoint: the train data \(OwnShuffle\) "
+                                         r".*\(at 'OwnShuffle.gen'\)"):
+        fit(model, F.cross_entropy, opt, OwnShuffle(X, y, 0), epochs=2, verbose=0,
+            callbacks=[ModelCheckpoint(tmp_path / "c.npz")])
+    with pytest.raises(ValueError, match="OwnShuffle.gen"):
+        save_checkpoint(tmp_path / "c.npz", model, opt, data=OwnShuffle(X, y, 0))
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model)))  # nothing trained
+    assert os.listdir(tmp_path) == []
+    # weights alone need no generator; nor does a transform that draws from the one handed in
+    fit(model, F.cross_entropy, opt, loader, epochs=1, verbose=0,
+        callbacks=[ModelCheckpoint(tmp_path / "w.npz", save_weights_only=True)])
+    save_checkpoint(tmp_path / "c.npz", model, opt, data=DataLoader((X, y), transform=_jitter))
+
+
 RESUME = SETUP + textwrap.dedent("""
     import sys
     from gradwise.train import fit, load_checkpoint

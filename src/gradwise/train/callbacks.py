@@ -22,7 +22,7 @@ import time
 from io import StringIO
 
 from .. import io
-from .checkpoint import save_checkpoint
+from .checkpoint import data_states, save_checkpoint
 
 
 class Callback:
@@ -218,13 +218,17 @@ class TerminateOnNaN(Callback):
 
 # ---- saving and logging -----------------------------------------------------------------
 class ModelCheckpoint(Callback):
-    """Save a full checkpoint (model, optimizer, scheduler, epoch, RNG) at the end of epochs.
+    """Save a full checkpoint (model, optimizer, scheduler, epoch, generators) at the end of
+    epochs. The generators are gradwise's and those of fit's train_data and val_data (stored
+    as 'train' and 'val', e.g. a DataLoader's own generator=); data that keeps a generator it
+    cannot save is refused when training starts, naming it.
 
     path may hold format fields filled from the epoch logs and the 1-based epoch, e.g.
     "ckpt-{epoch:02d}-{val_loss:.3f}.npz". save_best_only=True writes only when `monitor`
     improves on the best value so far; save_weights_only=True stores model.state_dict() alone.
-    A checkpoint reloads with load_checkpoint(path, model, optimizer, scheduler), which returns
-    the number of epochs done: pass it to fit(..., initial_epoch=...) to continue.
+    A checkpoint reloads with load_checkpoint(path, model, optimizer, scheduler,
+    data={'train': loader, ...}), which returns the number of epochs done: pass it to
+    fit(..., initial_epoch=...) to continue.
     """
 
     def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
@@ -234,6 +238,14 @@ class ModelCheckpoint(Callback):
         self.better = _better(mode, monitor)
         self.best = None
         self.saved = []  # the paths written, in order
+
+    def _data(self) -> dict:
+        t = self.trainer
+        return {"train": t.train_data, **({"val": t.val_data} if t.val_data is not None else {})}
+
+    def on_train_begin(self, logs=None):
+        if not self.save_weights_only:  # data whose generator cannot be saved: say so now
+            data_states(self._data(), "ModelCheckpoint")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -249,7 +261,8 @@ class ModelCheckpoint(Callback):
         if self.save_weights_only:
             io.save(self.model.state_dict(), path)
         else:
-            save_checkpoint(path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1)
+            save_checkpoint(path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1,
+                            data=self._data())
         self.saved.append(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved {path}")

@@ -270,11 +270,14 @@ class _Tracker:
 class Trainer:
     """The state of one fit() run, seen by callbacks as self.trainer: model, loss_fn,
     optimizer, scheduler, history, epochs, steps (batches per epoch, None if unknown),
-    epoch (the current one, 0-based) and stop_training (set it to end the run)."""
+    train_data and val_data (as given to fit), epoch (the current one, 0-based) and
+    stop_training (set it to end the run)."""
 
-    def __init__(self, model, loss_fn, optimizer, scheduler, epochs, steps, history, callbacks):
+    def __init__(self, model, loss_fn, optimizer, scheduler, epochs, steps, history, callbacks,
+                 train_data=None, val_data=None):
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
         self.epochs, self.steps, self.history, self.callbacks = epochs, steps, history, callbacks
+        self.train_data, self.val_data = train_data, val_data
         self.epoch = None
         self.stop_training = False
         self.tracker = None
@@ -338,7 +341,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         history.monitor = monitor if isinstance(monitor, HealthMonitor) else HealthMonitor()
         cbs.append(history.monitor)
     cbs.append(history)
-    t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
+    t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs,
+                train_data, val_data)
     t.check_output = _first_output_check([(train, "fit: train_data"), (val, "fit: val_data")],
                                          scores)
     for c in cbs:
