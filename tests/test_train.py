@@ -242,7 +242,7 @@ def test_early_stopping_min_delta_and_max_mode():
     h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), val_data=(X, y),
             epochs=5, callbacks=[Script("val_accuracy", [0.5, 0.7, 0.6, 0.9, 0.95]), es], verbose=0)
     assert h.epoch == [0, 1, 2] and es.best == 0.7
-    with pytest.raises(KeyError, match="val_loss"):
+    with pytest.raises(ValueError, match="'val_loss' will never be in the epoch logs"):
         fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
             callbacks=[EarlyStopping()], verbose=0)
     # a warm-up: epochs before start_from_epoch are not monitored (0.1 at epoch 0 is ignored)
@@ -280,6 +280,73 @@ def test_model_checkpoint_save_best_only_writes_only_on_improvement(tmp_path):
     fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), epochs=5, verbose=0,
         callbacks=[Script("val_loss", [1.0, 0.5, 0.6, 0.4, 0.45]), ck])
     assert len(ck.saved) == 3 and gw.load(tmp_path / "best.npz")["epoch"] == 4
+
+
+def test_log_keys_that_will_never_exist_fail_before_training(tmp_path):
+    X, y = make_moons(60, seed=7)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+    no_val = [
+        (ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}-{val_loss:.3f}.npz"),
+         r"ModelCheckpoint: the path field \{val_loss\} 'val_loss' will never be in the epoch "
+         r"logs, which hold \['accuracy', 'loss', 'lr'\] \(val_ values are logged only with "
+         r"val_data\)"),
+        (ModelCheckpoint(tmp_path / "best.npz", save_best_only=True),
+         "ModelCheckpoint: the monitored value 'val_loss' will never"),
+        (EarlyStopping(monitor="val_loss"), "EarlyStopping: the monitored value 'val_loss'"),
+    ]
+    for cb, message in no_val:
+        with pytest.raises(ValueError, match=message):
+            fit(model, F.cross_entropy, opt, (X, y), epochs=2, callbacks=[cb], verbose=0)
+    # with val_data: the metric names fit logs ('accuracy', not 'acc')
+    with pytest.raises(ValueError, match=r"'val_acc' will never .*'val_accuracy'"):
+        fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), metrics=["acc"],
+            callbacks=[EarlyStopping(monitor="val_acc")], verbose=0)
+    with pytest.raises(ValueError, match=r"'f1' will never"):
+        fit(model, F.cross_entropy, opt, (X, y), callbacks=[EarlyStopping(monitor="f1")], verbose=0)
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau\(mode='max'\) would be stepped with "
+                                         r"loss \(there is no val_data\)"):
+        fit(model, F.cross_entropy, opt, (X, y),
+            scheduler=lr_scheduler.ReduceLROnPlateau(opt, mode="max"), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model)))  # nothing trained
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match=r"positional field \{\}"):
+        ModelCheckpoint(tmp_path / "ckpt-{}.npz")
+
+    # a callback of the user's may log keys of its own: the ones after it read them
+    class Score(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["score"] = -epoch
+
+    ck = ModelCheckpoint(tmp_path / "ckpt-{score}.npz", monitor="score", save_best_only=True,
+                         mode="max")
+    fit(model, F.cross_entropy, opt, (X, y), epochs=2, callbacks=[Score(), ck], verbose=0)
+    assert os.listdir(tmp_path) == ["ckpt-0.npz"]
+    # ... and one that does not is still named when it is read
+    ck = ModelCheckpoint(tmp_path / "ckpt-{nothing}.npz")
+    with pytest.raises(KeyError, match=r"path fields \['nothing'\] are not in the epoch logs"):
+        fit(model, F.cross_entropy, opt, (X, y), epochs=1, callbacks=[Score(), ck], verbose=0)
+
+
+def test_a_float64_dataloader_is_cast_to_the_models_dtype_as_arrays_are():
+    X, y = make_moons(70, seed=5)
+    X64 = X.astype(np.float64)
+    runs = []
+    batches = [(X64[:40], y[:40]), (X64[40:], y[40:])]
+    for data in ((X64, y), DataLoader((X64, y), batch_size=16), batches,
+                 DataLoader((gw.tensor(X64), y), batch_size=16)):
+        gw.manual_seed(7)
+        model = mlp(8)
+        h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
+                batch_size=16, shuffle=False, verbose=0)
+        assert all(p.dtype == np.float32 for p in model.parameters())
+        runs.append((params(model), evaluate(model, F.cross_entropy, data, batch_size=16),
+                     predict(model, data if not isinstance(data, tuple) else data[0])))
+        assert runs[-1][2].dtype == np.float32
+    for weights, ev, out in runs[1:2] + runs[3:]:  # the same batches as the arrays: the same run
+        assert all(np.array_equal(a, b) for a, b in zip(weights, runs[0][0]))
+        assert ev == runs[0][1] and np.array_equal(out, runs[0][2])
 
 
 def test_nan_loss_names_epoch_and_batch():

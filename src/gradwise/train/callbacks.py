@@ -17,6 +17,8 @@ import inspect
 import math
 import operator
 import os
+import re
+import string
 import sys
 import time
 from io import StringIO
@@ -56,6 +58,40 @@ class Callback:
 
 def _overrides(cb: Callback, hook: str) -> bool:
     return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def check_log_keys(callbacks, keys: set, has_val: bool) -> None:
+    """Before the first epoch: every log key a callback will read (a monitor, a field of
+    ModelCheckpoint's path) is one fit will log, else a ValueError now instead of a KeyError
+    after the first epoch. A callback of the user's that writes into the epoch logs may add
+    keys, so the callbacks after it are checked only when they read the logs."""
+    for c in callbacks:
+        for key, what in getattr(c, "log_keys_read", lambda: ())():
+            if key not in keys:
+                hint = (" (val_ values are logged only with val_data)" if key.startswith("val_")
+                        and not has_val else "")
+                raise ValueError(f"{type(c).__name__}: {what} '{key}' will never be in the epoch "
+                                 f"logs, which hold {sorted(keys)}{hint}")
+        if _overrides(c, "on_epoch_end") and not type(c).__module__.startswith("gradwise."):
+            return
+
+
+def _template_fields(path: str, who: str) -> list[str]:
+    """The log keys a path template such as 'ckpt-{epoch:02d}-{val_loss:.3f}.npz' uses."""
+    try:
+        parsed = list(string.Formatter().parse(path))
+    except ValueError as e:
+        raise ValueError(f"{who}: the path {path!r} is not a valid template: {e}") from e
+    fields = []
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        key = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if key == "" or key.isdigit():
+            raise ValueError(f"{who}: the path {path!r} has a positional field {{{field}}}; name "
+                             f"the value, e.g. {{epoch}} or {{val_loss:.3f}}")
+        fields.append(key)
+    return fields
 
 
 def _format(logs: dict, sep: str) -> str:
@@ -157,6 +193,9 @@ class EarlyStopping(Callback):
         self.start_from_epoch = start_from_epoch
         self.better = _better(mode, monitor)
 
+    def log_keys_read(self):
+        return [(self.monitor, "the monitored value")]
+
     def _improves(self, current, reference) -> bool:
         delta = self.min_delta if self.better is operator.gt else -self.min_delta
         return self.better(current - delta, reference)
@@ -236,8 +275,13 @@ class ModelCheckpoint(Callback):
         self.path, self.monitor = os.fspath(path), monitor
         self.save_best_only, self.save_weights_only, self.verbose = save_best_only, save_weights_only, verbose
         self.better = _better(mode, monitor)
+        self.fields = [k for k in _template_fields(self.path, "ModelCheckpoint") if k != "epoch"]
         self.best = None
         self.saved = []  # the paths written, in order
+
+    def log_keys_read(self):
+        monitored = [(self.monitor, "the monitored value")] if self.save_best_only else []
+        return monitored + [(k, f"the path field {{{k}}}") for k in self.fields]
 
     def _data(self) -> dict:
         t = self.trainer
@@ -256,6 +300,10 @@ class ModelCheckpoint(Callback):
             if self.best is not None and not self.better(current, self.best):
                 return
             self.best = current
+        missing = [k for k in self.fields if k not in logs]
+        if missing:
+            raise KeyError(f"ModelCheckpoint: the path fields {missing} are not in the epoch logs "
+                           f"{sorted(logs)}")
         path = self.path.format(epoch=epoch + 1, **logs)
         t = self.trainer
         if self.save_weights_only:

@@ -31,7 +31,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
 from . import metrics as M
-from .callbacks import ProgressBar, _overrides
+from .callbacks import ProgressBar, _overrides, check_log_keys
 from .history import History
 from .monitor import HealthMonitor
 
@@ -56,6 +56,18 @@ def set_lr(optimizer, lr: float) -> None:
         optimizer.lr = lr
 
 
+def _check_scheduler(scheduler, has_val: bool) -> None:
+    """fit steps ReduceLROnPlateau with a loss, which improves downward: mode='max' (for an
+    accuracy) would cut the lr while the loss improves."""
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau) and scheduler.mode != "min":
+        raise ValueError(f"fit: ReduceLROnPlateau(mode={scheduler.mode!r}) would be stepped with "
+                         f"{'val_loss' if has_val else 'loss (there is no val_data)'}, which "
+                         f"improves downward: build it with mode='min', or step it yourself "
+                         f"with the value it should watch")
+
+
 def _step_scheduler(scheduler, logs: dict) -> None:
     """One scheduler step per epoch; ReduceLROnPlateau gets val_loss (or loss)."""
     from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -71,6 +83,21 @@ def _array(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
+def _cast(a: np.ndarray, dtype) -> np.ndarray:
+    """Floating data in the model's dtype (float64 NumPy data into a float32 model); other
+    data (integer labels) as it is."""
+    if dtype is None or a.dtype.kind != "f" or a.dtype == dtype:
+        return a
+    return a.astype(dtype)
+
+
+def _tensor(a, dtype) -> Tensor:
+    """A batch as a Tensor in the model's dtype (see _cast)."""
+    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    cast = _cast(data, dtype)
+    return a if isinstance(a, Tensor) and cast is data else Tensor(cast)
+
+
 class _ArrayBatches:
     """Mini-batches of in-memory arrays X, y: shuffle the indices, cut, index whole batches."""
 
@@ -80,9 +107,7 @@ class _ArrayBatches:
             raise ValueError(f"{name}: X has {len(X)} examples but y has {len(y)}")
         if len(X) == 0:
             raise ValueError(f"{name}: the dataset is empty")
-        if dtype is not None:  # float64 NumPy data into a float32 model: cast once, here
-            X = X.astype(dtype, copy=False) if X.dtype.kind == "f" else X
-            y = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
+        X, y = _cast(X, dtype), _cast(y, dtype)  # float64 data into a float32 model: once, here
         self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
         self.steps = -(-len(X) // batch_size)
 
@@ -99,19 +124,20 @@ class _ArrayBatches:
 
 
 class _IterableBatches:
-    """Any re-iterable of (X, y) batches (a DataLoader, a list); arrays become Tensors."""
+    """Any re-iterable of (X, y) batches (a DataLoader, a list); arrays become Tensors, and
+    floating batches take the model's dtype as (X, y) arrays do."""
 
-    def __init__(self, data, name: str):
+    def __init__(self, data, name: str, dtype=None):
         if isinstance(data, Iterator):
             raise TypeError(f"{name}: a one-shot iterator cannot be replayed each epoch; pass a "
                             f"DataLoader, a list of batches or a tuple (X, y)")
-        self.data = data
+        self.data, self.dtype = data, dtype
         self.steps = len(data) if hasattr(data, "__len__") else None
 
     def __iter__(self):
+        dtype = self.dtype
         for X, y in self.data:
-            yield (X if isinstance(X, Tensor) else Tensor(np.asarray(X)),
-                   y if isinstance(y, Tensor) else Tensor(np.asarray(y)))
+            yield _tensor(X, dtype), _tensor(y, dtype)
 
 
 def _is_arrays(data) -> bool:
@@ -122,7 +148,7 @@ def _is_arrays(data) -> bool:
 def _batches(data, batch_size, shuffle, dtype, name):
     if _is_arrays(data):
         return _ArrayBatches(*data, batch_size, shuffle, dtype, name)
-    return _IterableBatches(data, name)
+    return _IterableBatches(data, name, dtype)
 
 
 def _first_output_check(sets, scores):
@@ -295,8 +321,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     """Train `model` for epochs initial_epoch .. epochs-1; return the History.
 
     loss_fn(out, y) -> scalar Tensor (mean over the batch), e.g. F.cross_entropy.
-    train_data, val_data: (X, y) arrays/Tensors, or a re-iterable of (X, y) batches. Floating
-        arrays are cast once to the model's parameter dtype (float64 NumPy data just works).
+    train_data, val_data: (X, y) arrays/Tensors, or a re-iterable of (X, y) batches (e.g. a
+        DataLoader). Floating data takes the model's parameter dtype (float64 NumPy data just
+        works): arrays are cast once, the batches of a re-iterable as they come.
     metrics: names among 'accuracy', 'precision', 'recall', 'f1' (exact over the epoch:
         binary for one-column or two-class outputs, macro-averaged above), and/or functions
         fn(y_true, y_pred) -> float (averaged over batches, weighted by their size); a dict
@@ -347,6 +374,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
                                          scores)
     for c in cbs:
         c.set_trainer(t)
+    logged = {"loss", *names, *fns}
+    check_log_keys(cbs, logged | {"lr"} | ({"val_" + k for k in logged} if val else set()),
+                   val is not None)
 
     try:
         return _run(t, cbs, train, val, scores, fns, initial_epoch, epochs)
@@ -364,6 +394,7 @@ def _run(t: Trainer, cbs, train, val, scores, fns, initial_epoch, epochs) -> His
     batch_end = [c for c in cbs if _overrides(c, "on_batch_end")]
     for c in cbs:
         c.on_train_begin()
+    _check_scheduler(t.scheduler, val is not None)
     logs = {}
     for epoch in range(initial_epoch, epochs):
         t.epoch = epoch
@@ -470,19 +501,16 @@ def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",),
 def predict(model, X, batch_size: int = 32) -> np.ndarray:
     """The model's outputs for X (an array/Tensor, or an iterable of batches X or (X, y)),
     batch by batch in eval mode without a graph, concatenated into one ndarray."""
+    dtype = _param_dtype(model)
     if isinstance(X, (np.ndarray, Tensor)):
-        X = _array(X)
-        dtype = _param_dtype(model)
-        if dtype is not None and X.dtype.kind == "f":
-            X = X.astype(dtype, copy=False)
+        X = _cast(_array(X), dtype)
         batches = (X[i:i + batch_size] for i in range(0, len(X), batch_size))
     else:
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in X)
     outs = []
     with _EvalMode(model), no_grad():
         for xb in batches:
-            out = model(xb if isinstance(xb, Tensor) else Tensor(np.asarray(xb)))
-            outs.append(out.data)
+            outs.append(model(_tensor(xb, dtype)).data)
     if not outs:
         raise ValueError("predict: no input")
     return np.concatenate(outs)
