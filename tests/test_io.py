@@ -287,13 +287,13 @@ def test_pickled_objects_are_refused_and_never_unpickled(tmp_path):
     # an npz holding a pickled object array
     bad_npz = tmp_path / "bad.npz"
     np.savez(bad_npz, w=np.ones(2), evil=np.array([_Exploit()], dtype=object))
-    with pytest.raises(ValueError, match="pickle") as e:
+    with pytest.raises(ValueError, match="holds a pickled object") as e:
         gw.load(bad_npz)
     assert str(bad_npz) in str(e.value)
     # a raw pickle file
     bad_pkl = tmp_path / "bad.pkl"
     bad_pkl.write_bytes(pickle.dumps({"model": _Exploit()}))
-    with pytest.raises(ValueError, match="pickle") as e:
+    with pytest.raises(ValueError, match="holds a pickled object") as e:
         gw.load(bad_pkl)
     assert str(bad_pkl) in str(e.value)
     assert not marker.exists()
@@ -320,3 +320,99 @@ def test_truncated_or_corrupt_files_give_an_error_naming_the_path(tmp_path):
         gw.load(tmp_path / "missing.npz")
     with pytest.raises(FileNotFoundError, match="no directory"):
         gw.save({}, tmp_path / "nowhere" / "x.npz")
+
+
+# ---- crafted files ------------------------------------------------------------------------------
+def _npz(path, entries: dict) -> Path:
+    """A stored .npz whose entries are the given raw .npy bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name + ".npy", data)
+    return path
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    import io as stdio
+
+    f = stdio.BytesIO()
+    np.lib.format.write_array(f, arr, allow_pickle=False)
+    return f.getvalue()
+
+
+def _tree(text: str) -> bytes:
+    return _npy(np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+def test_a_deeply_nested_tree_is_refused_naming_the_file(tmp_path):
+    n = 200_000
+    for name, tree in (("lists", "[" * n + "]" * n),
+                       ("dicts", '{"dict": [[0, ' * n + "null" + "]]}" * n)):
+        path = _npz(tmp_path / f"{name}.npz",
+                    {"__tree__": _tree('{"format": "gradwise", "version": 1, "tree": ' + tree + "}")})
+        with pytest.raises(ValueError, match=r"damaged tree description: it nests deeper than "
+                                             r"\d+ levels") as e:
+            gw.load(path)
+        assert str(path) in str(e.value)
+    # brackets inside strings are text, not nesting
+    key = "[" * 1000
+    gw.save({key: {"a": [1, (2, {"b": np.arange(2)})]}}, tmp_path / "ok.npz")
+    assert gw.load(tmp_path / "ok.npz")[key]["a"][1][1]["b"].tolist() == [0, 1]
+
+
+def test_the_deepest_tree_save_writes_loads_and_a_deeper_one_is_refused(tmp_path):
+    def nest(depth, make):
+        x = np.arange(3)
+        for _ in range(depth):
+            x = make(x)
+        return x
+
+    for make in (lambda x: {"k": x}, lambda x: [x], lambda x: (x,)):
+        deepest = nest(gradwise.io.MAX_DEPTH, make)
+        gw.save(deepest, tmp_path / "deep.npz")
+        back = gw.load(tmp_path / "deep.npz")
+        for _ in range(gradwise.io.MAX_DEPTH):
+            back = back[next(iter(back))] if isinstance(back, dict) else back[0]
+        assert back.tolist() == [0, 1, 2]
+        with pytest.raises(ValueError, match=f"nests deeper than {gradwise.io.MAX_DEPTH} levels"):
+            gw.save(nest(gradwise.io.MAX_DEPTH + 1, make), tmp_path / "deeper.npz")
+
+
+def test_a_header_declaring_more_data_than_the_entry_holds_is_refused_unread(tmp_path):
+    import struct
+    import tracemalloc
+
+    header = {"descr": "<f4", "fortran_order": False, "shape": (7_500_000_000,)}  # 30 GB
+    f = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(f, header)
+    crafted = f.getvalue() + b"\0" * 16
+    path = _npz(tmp_path / "huge.npz", {"W": crafted})
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"entry 'W.npy' declares an array of shape "
+                                             r"\(7500000000,\) and dtype float32 \(30000000000 "
+                                             r"bytes\) but holds 16 bytes") as e:
+            gw.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(e.value)
+    assert peak < 10 * 2**20  # nothing of the declared size was allocated
+    # a shape whose element count overflows int64 is only a large number here
+    header["shape"] = (2**40, 2**40)
+    f = __import__("io").BytesIO()
+    np.lib.format.write_array_header_2_0(f, header)
+    with pytest.raises(ValueError, match="declares an array of shape"):
+        gw.load(_npz(tmp_path / "overflow.npz", {"W": f.getvalue()}))
+    # the zip directory lying about an entry's size (stored: it must equal the bytes stored)
+    data = bytearray(_npz(tmp_path / "lie.npz", {"W": _npy(np.ones(4, np.float32))}).read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", 0xFFFF0000)  # uncompressed size
+    (tmp_path / "lie.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"stored entry 'W.npy' claims 4294901760 bytes") as e:
+        gw.load(tmp_path / "lie.npz")
+    assert "lie.npz" in str(e.value)
+    # an honest file of each kind still loads, compressed or not
+    np.savez_compressed(tmp_path / "z.npz", W=np.arange(1000.0))
+    assert gw.load(tmp_path / "z.npz")["W"].sum() == 499500.0
