@@ -229,6 +229,31 @@ def test_resuming_from_the_generator_state_repeats_shuffle_and_augmentation():
         np.testing.assert_array_equal(xa, xb)
 
 
+def test_a_loader_with_its_own_generator_saves_and_restores_it(tmp_path):
+    images = np.random.default_rng(0).random((30, 1, 5, 5)).astype(np.float32)
+    data = (images, np.arange(30))
+    loader = DataLoader(data, batch_size=7, shuffle=True, generator=5, transform=RandomRotation(40),
+                        num_workers=2)
+    list(loader)                                               # epoch 1
+    gw.save(loader.state_dict(), tmp_path / "loader.npz")       # what a checkpoint stores
+    state = gw.load(tmp_path / "loader.npz")
+    assert state["transform"] is None and state["dataset"] is None
+    epoch2 = [(b[0].data, b[1].data) for b in loader]
+    fresh = DataLoader(data, batch_size=7, shuffle=True, generator=123, transform=RandomRotation(40))
+    fresh.load_state_dict(state)
+    for (xa, ya), (xb, yb) in zip(epoch2, fresh):
+        np.testing.assert_array_equal(ya, yb.data)
+        np.testing.assert_array_equal(xa, xb.data)
+    # a state that does not fit changes nothing
+    broken = {**state, "generator": {"bit_generator": "PCG64", "state": {}}}
+    before = fresh.state_dict()
+    with pytest.raises(ValueError, match="generator state is damaged"):
+        fresh.load_state_dict(broken)
+    with pytest.raises(ValueError, match="saved loader had its own generator, this one draws"):
+        DataLoader(data, shuffle=True).load_state_dict(state)
+    assert fresh.state_dict() == before
+
+
 def test_prefetch_threads_prepare_the_next_batch_while_the_current_one_trains():
     """No timing: while the consumer still holds batch 0, a worker thread must start (and
     finish) preparing batch 1; with num_workers=0 nothing runs ahead."""

@@ -451,6 +451,7 @@ def test_recipe_trains_evaluates_and_saves(tmp_path):
 
 @needs_mnist
 def test_fresh_canvases_change_every_epoch_and_repeat_with_the_seed():
+    from gradwise.data import random_state
     from gradwise.vision.digits import FreshCanvases
 
     anchors = np.array([[0.28, 0.18], [0.34, 0.3]])
@@ -462,6 +463,11 @@ def test_fresh_canvases_change_every_epoch_and_repeat_with_the_seed():
     assert first[0][0].shape == (4, 1, 64, 64) and first[0][1].shape == (4, 4, 4, 2, 15)
     assert not np.array_equal(first[0][0], second[0][0])          # new canvases each pass
     np.testing.assert_array_equal(list(b)[0][1], first[0][1])       # the same run again
+    # a checkpoint holds the passes drawn: a fresh one resumes with the next pass's canvases
+    c = FreshCanvases(10, 4, 4, anchors, seed=99, data_dir=DATA)
+    assert random_state(a, "train_data") == {"seed": 3, "epoch": 2}
+    c.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(list(c)[0][0], list(a)[0][0])
 
 
 def test_prepare_image_inverts_paper_and_pads_to_square(tmp_path):

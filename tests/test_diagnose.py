@@ -268,19 +268,43 @@ def test_most_confident_mistakes_from_probabilities_and_logits():
     P = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.04, 0.04, 0.92], [0.6, 0.3, 0.1],
                   [0.1, 0.1, 0.8]])
     y = np.array([1, 1, 0, 2, 2])
-    m = most_confident_mistakes(P, y, k=10)
+    m = most_confident_mistakes(P, y, k=10, from_logits=False)
     assert [(x.index, x.true, x.predicted) for x in m] == [(2, 0, 2), (0, 1, 0), (3, 2, 0)]
     assert [x.confidence for x in m] == pytest.approx([0.92, 0.9, 0.6])
     logits = np.log(P + 1e-12) + 3.0  # the same ranking through a softmax
-    assert [x.index for x in most_confident_mistakes(logits, y)] == [2, 0, 3]
-    assert len(most_confident_mistakes(P, y, k=1)) == 1
+    assert [x.index for x in most_confident_mistakes(logits, y, from_logits=True)] == [2, 0, 3]
+    assert len(most_confident_mistakes(P, y, k=1, from_logits=False)) == 1
     # binary: probabilities (m, 1) or logits (m,)
     p = np.array([[0.95], [0.2], [0.6], [0.01]])
     yb = np.array([0, 0, 1, 1])
-    assert [(x.index, round(x.confidence, 2)) for x in most_confident_mistakes(p, yb)] == [(3, 0.99), (0, 0.95)]
-    assert [x.index for x in most_confident_mistakes(np.array([3.0, -1.0, 0.5, -5.0]), yb)] == [3, 0]
+    assert [(x.index, round(x.confidence, 2))
+            for x in most_confident_mistakes(p, yb, from_logits=False)] == [(3, 0.99), (0, 0.95)]
+    z = np.array([3.0, -1.0, 0.5, -5.0])
+    assert [x.index for x in most_confident_mistakes(z, yb, from_logits=True)] == [3, 0]
     with pytest.raises(ValueError, match="5 outputs but 4 labels"):
-        most_confident_mistakes(P, y[:4])
+        most_confident_mistakes(P, y[:4], from_logits=False)
+    with pytest.raises(TypeError, match="from_logits must be True or False"):
+        most_confident_mistakes(P, y, from_logits="no")
+
+
+def test_binary_logits_inside_0_1_are_not_read_as_probabilities():
+    # logits that happen to lie in [0, 1]: all positive (sigmoid > 0.5), so all predicted 1
+    z = np.array([0.1, 0.3, 0.45, 0.2])
+    y = np.array([1, 1, 0, 0])
+    mistakes = most_confident_mistakes(z, y, from_logits=True)
+    assert [(x.index, x.predicted) for x in mistakes] == [(2, 1), (3, 1)]
+    assert mistakes[0].confidence == pytest.approx(1 / (1 + np.exp(-0.45)))
+    assert top_confusions(y, z, from_logits=True) == [
+        {"true": 0, "predicted": 1, "count": 2, "share_of_errors": 1.0}]
+    assert top_confusions(y, z, from_logits=False) == [
+        {"true": 1, "predicted": 0, "count": 2, "share_of_errors": 1.0}]
+    # never guessed from the values: saying nothing is an error that asks
+    for call in (lambda: most_confident_mistakes(z, y), lambda: top_confusions(y, z),
+                 lambda: most_confident_mistakes(np.array([[2.0, 1.0], [0.0, 3.0]]), y[:2])):
+        with pytest.raises(ValueError, match="from_logits=True .*from_logits=False"):
+            call()
+    # labels and (m, C) scores need no threshold
+    assert top_confusions(y, np.array([0, 1, 1, 1]))[0]["count"] == 2
 
 
 def test_mistake_grid_confusion_plot_and_top_confusions(tmp_path):
@@ -288,7 +312,7 @@ def test_mistake_grid_confusion_plot_and_top_confusions(tmp_path):
     images = rng.uniform(0, 1, (30, 8, 8)).astype(np.float32)
     y = np.arange(30) % 3
     out = np.eye(3)[(y + (np.arange(30) % 5 == 0)) % 3] * 0.8 + 0.1  # every 5th is wrong
-    mistakes = most_confident_mistakes(out, y)
+    mistakes = most_confident_mistakes(out, y, from_logits=False)
     assert [x.index for x in mistakes] == [0, 5, 10, 15, 20, 25]
     path = plot_mistakes(images, mistakes, tmp_path / "mistakes.png", class_names=["a", "b", "c"])
     assert path.read_bytes()[:8] == PNG
@@ -309,7 +333,7 @@ def test_error_analysis_on_a_trained_model(tmp_path):
     model = _net([16])
     fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.01), train, epochs=5, verbose=0)
     out = predict(model, dev[0])
-    mistakes = most_confident_mistakes(out, dev[1], k=5)
+    mistakes = most_confident_mistakes(out, dev[1], k=5, from_logits=True)
     wrong = np.flatnonzero(out.argmax(1) != dev[1])
     assert len(mistakes) == min(5, len(wrong)) and all(m.index in wrong for m in mistakes)
     confidences = [m.confidence for m in mistakes]

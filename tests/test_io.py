@@ -2,6 +2,12 @@
 import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +15,8 @@ import pytest
 import gradwise as gw
 import gradwise.io
 from gradwise import nn
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def _arrays():
@@ -173,6 +181,87 @@ def test_atomic_write_replaces_whole_files_only(tmp_path):
     assert nested.read_bytes() == b"x"
 
 
+SAVE_FOREVER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import gradwise as gw
+
+    state = {"W": np.ones((2_000, 1_000), np.float32), "b": np.zeros(1_000, np.float32)}
+    while True:
+        gw.save(state, sys.argv[1])
+""")
+
+
+def test_temp_files_of_writers_killed_mid_save_are_removed_by_the_next_save(tmp_path):
+    target = tmp_path / "ckpt.npz"
+    script = tmp_path.parent / f"{tmp_path.name}-save_forever.py"  # outside the folder counted
+    script.write_text(SAVE_FOREVER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    left = []
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, str(script), str(target)], env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(f".{proc.pid}." in n or f"-{proc.pid}." in n
+                          for n in os.listdir(tmp_path) if n.endswith(".tmp")):
+                assert proc.poll() is None and time.monotonic() < deadline, "the saver never saved"
+                time.sleep(0.001)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)  # mid-save: its temporary file exists
+            proc.wait()
+        left.append(sorted(n for n in os.listdir(tmp_path) if n.endswith(".tmp")))
+    assert all(left), "a kill landed between saves: nothing was left to clean up"
+    gw.save({"x": np.arange(3)}, target)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]  # each dead writer's 8 MB temp file is gone
+    np.testing.assert_array_equal(gw.load(target)["x"], np.arange(3))
+
+
+def test_only_temp_files_of_dead_writers_to_the_same_target_are_removed(tmp_path):
+    target = tmp_path / "ckpt.npz"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = gradwise.io._temp_path(target, sleeper.pid)     # a live writer in another process
+        own = gradwise.io._temp_path(target)                   # one of this process (a thread)
+        other = gradwise.io._temp_path(tmp_path / "other.npz", sleeper.pid + 10**6)
+        keep = [live, own, other, tmp_path / ".ckpt.npz.notes.tmp", tmp_path / "ckpt.npz.bak",
+                tmp_path / f".ckpt.npz.00000000-{10**7}.0123abcd.tmp"]  # another machine's
+        for f in keep:
+            f.write_bytes(b"x")
+        gw.save({"x": np.arange(2)}, target)
+        assert sorted(os.listdir(tmp_path)) == sorted([target.name, *(f.name for f in keep)])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    gw.save({"x": np.arange(2)}, target)  # now the sleeper is gone: its temp file goes too
+    assert sorted(os.listdir(tmp_path)) == sorted([target.name, *(f.name for f in keep[1:])])
+
+
+def _writes_outside_the_atomic_writer(path: Path):
+    """(line, call) for each place in a source file that opens a file for writing itself."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        if name in ("write_text", "write_bytes", "tofile", "savez", "savez_compressed"):
+            yield node.lineno, name
+        elif name == "open" and not (isinstance(f, ast.Attribute) and getattr(f.value, "id", "")
+                                     in ("zf", "Image", "gzip", "zipfile")):
+            modes = [a for a in node.args[1:2]] + [k.value for k in node.keywords if k.arg == "mode"]
+            for m in modes:
+                if not (isinstance(m, ast.Constant) and set(str(m.value)) <= set("rbt")):
+                    yield node.lineno, f"open(..., {ast.unparse(m)})"
+
+
+def test_every_file_is_written_through_the_one_atomic_writer():
+    root = Path(gradwise.__file__).parent
+    found = [f"{p.relative_to(root)}:{line}: {call}" for p in sorted(root.rglob("*.py"))
+             if p.name != "io.py" for line, call in _writes_outside_the_atomic_writer(p)]
+    assert found == [], "write through gradwise.io.atomic_write instead"
+
+
 def test_save_figure_writes_a_png(tmp_path):
     from matplotlib.figure import Figure
 
@@ -198,13 +287,13 @@ def test_pickled_objects_are_refused_and_never_unpickled(tmp_path):
     # an npz holding a pickled object array
     bad_npz = tmp_path / "bad.npz"
     np.savez(bad_npz, w=np.ones(2), evil=np.array([_Exploit()], dtype=object))
-    with pytest.raises(ValueError, match="pickle") as e:
+    with pytest.raises(ValueError, match="holds a pickled object") as e:
         gw.load(bad_npz)
     assert str(bad_npz) in str(e.value)
     # a raw pickle file
     bad_pkl = tmp_path / "bad.pkl"
     bad_pkl.write_bytes(pickle.dumps({"model": _Exploit()}))
-    with pytest.raises(ValueError, match="pickle") as e:
+    with pytest.raises(ValueError, match="holds a pickled object") as e:
         gw.load(bad_pkl)
     assert str(bad_pkl) in str(e.value)
     assert not marker.exists()
@@ -231,3 +320,99 @@ def test_truncated_or_corrupt_files_give_an_error_naming_the_path(tmp_path):
         gw.load(tmp_path / "missing.npz")
     with pytest.raises(FileNotFoundError, match="no directory"):
         gw.save({}, tmp_path / "nowhere" / "x.npz")
+
+
+# ---- crafted files ------------------------------------------------------------------------------
+def _npz(path, entries: dict) -> Path:
+    """A stored .npz whose entries are the given raw .npy bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name + ".npy", data)
+    return path
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    import io as stdio
+
+    f = stdio.BytesIO()
+    np.lib.format.write_array(f, arr, allow_pickle=False)
+    return f.getvalue()
+
+
+def _tree(text: str) -> bytes:
+    return _npy(np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+def test_a_deeply_nested_tree_is_refused_naming_the_file(tmp_path):
+    n = 200_000
+    for name, tree in (("lists", "[" * n + "]" * n),
+                       ("dicts", '{"dict": [[0, ' * n + "null" + "]]}" * n)):
+        path = _npz(tmp_path / f"{name}.npz",
+                    {"__tree__": _tree('{"format": "gradwise", "version": 1, "tree": ' + tree + "}")})
+        with pytest.raises(ValueError, match=r"damaged tree description: it nests deeper than "
+                                             r"\d+ levels") as e:
+            gw.load(path)
+        assert str(path) in str(e.value)
+    # brackets inside strings are text, not nesting
+    key = "[" * 1000
+    gw.save({key: {"a": [1, (2, {"b": np.arange(2)})]}}, tmp_path / "ok.npz")
+    assert gw.load(tmp_path / "ok.npz")[key]["a"][1][1]["b"].tolist() == [0, 1]
+
+
+def test_the_deepest_tree_save_writes_loads_and_a_deeper_one_is_refused(tmp_path):
+    def nest(depth, make):
+        x = np.arange(3)
+        for _ in range(depth):
+            x = make(x)
+        return x
+
+    for make in (lambda x: {"k": x}, lambda x: [x], lambda x: (x,)):
+        deepest = nest(gradwise.io.MAX_DEPTH, make)
+        gw.save(deepest, tmp_path / "deep.npz")
+        back = gw.load(tmp_path / "deep.npz")
+        for _ in range(gradwise.io.MAX_DEPTH):
+            back = back[next(iter(back))] if isinstance(back, dict) else back[0]
+        assert back.tolist() == [0, 1, 2]
+        with pytest.raises(ValueError, match=f"nests deeper than {gradwise.io.MAX_DEPTH} levels"):
+            gw.save(nest(gradwise.io.MAX_DEPTH + 1, make), tmp_path / "deeper.npz")
+
+
+def test_a_header_declaring_more_data_than_the_entry_holds_is_refused_unread(tmp_path):
+    import struct
+    import tracemalloc
+
+    header = {"descr": "<f4", "fortran_order": False, "shape": (7_500_000_000,)}  # 30 GB
+    f = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(f, header)
+    crafted = f.getvalue() + b"\0" * 16
+    path = _npz(tmp_path / "huge.npz", {"W": crafted})
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"entry 'W.npy' declares an array of shape "
+                                             r"\(7500000000,\) and dtype float32 \(30000000000 "
+                                             r"bytes\) but holds 16 bytes") as e:
+            gw.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(e.value)
+    assert peak < 10 * 2**20  # nothing of the declared size was allocated
+    # a shape whose element count overflows int64 is only a large number here
+    header["shape"] = (2**40, 2**40)
+    f = __import__("io").BytesIO()
+    np.lib.format.write_array_header_2_0(f, header)
+    with pytest.raises(ValueError, match="declares an array of shape"):
+        gw.load(_npz(tmp_path / "overflow.npz", {"W": f.getvalue()}))
+    # the zip directory lying about an entry's size (stored: it must equal the bytes stored)
+    data = bytearray(_npz(tmp_path / "lie.npz", {"W": _npy(np.ones(4, np.float32))}).read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", 0xFFFF0000)  # uncompressed size
+    (tmp_path / "lie.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"stored entry 'W.npy' claims 4294901760 bytes") as e:
+        gw.load(tmp_path / "lie.npz")
+    assert "lie.npz" in str(e.value)
+    # an honest file of each kind still loads, compressed or not
+    np.savez_compressed(tmp_path / "z.npz", W=np.arange(1000.0))
+    assert gw.load(tmp_path / "z.npz")["W"].sum() == 499500.0

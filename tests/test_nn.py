@@ -103,6 +103,11 @@ def test_state_dict_round_trip_and_strictness():
         b.load_state_dict(bad)
     for k, v in b.state_dict().items():      # checked before anything is copied
         np.testing.assert_array_equal(v, before[k])
+    bad["out.W"] = np.full((2, 3), "x")                   # a value that is not a number
+    with pytest.raises(RuntimeError, match=r"'out.W' has dtype <U1 .*float32"):
+        b.load_state_dict(bad)
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
 
 
 def test_state_dict_is_a_copy():

@@ -218,6 +218,57 @@ def test_load_state_dict_errors_name_the_mismatch():
         opt.load_state_dict({"model": 1})
 
 
+def test_load_state_dict_refuses_another_optimizers_state():
+    def stepped(cls, **kw):
+        ps = [gw.Tensor(np.ones((2, 2)), requires_grad=True)]
+        opt = cls(ps, **kw)
+        ps[0].grad = np.ones((2, 2))
+        opt.step()
+        return opt
+
+    adam = stepped(optim.Adam, lr=0.01).state_dict()
+    assert adam["class"] == "Adam"
+    sgd = stepped(optim.SGD, lr=0.5, momentum=0.9)
+    before = sgd.state_dict()
+    with pytest.raises(ValueError, match="the state is a Adam optimizer's, this optimizer is a SGD"):
+        sgd.load_state_dict(adam)
+    with pytest.raises(ValueError, match="is a AdamW"):  # a subclass is another optimizer too
+        stepped(optim.AdamW).load_state_dict(adam)
+    # a state saved before the class name was stored: refused when its hyperparameters differ
+    old = {k: v for k, v in adam.items() if k != "class"}
+    with pytest.raises(ValueError, match=r"hyperparameters \['amsgrad', 'betas', 'eps', 'lr', "
+                                         r"'weight_decay'\] are not a SGD's"):
+        sgd.load_state_dict(old)
+    after = sgd.state_dict()
+    assert after["param_groups"] == before["param_groups"] and sgd.param_groups[0]["lr"] == 0.5
+    assert np.array_equal(after["state"][0]["momentum_buffer"], before["state"][0]["momentum_buffer"])
+    fresh = stepped(optim.Adam, lr=0.3)
+    fresh.load_state_dict(old)  # unambiguous: an Adam's
+    assert fresh.param_groups[0]["lr"] == 0.01
+    # a hyperparameter out of range is refused before anything changes
+    bad = stepped(optim.Adam, lr=0.01).state_dict()
+    bad["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="lr must be a non-negative"):
+        fresh.load_state_dict(bad)
+    assert fresh.param_groups[0]["lr"] == 0.01
+
+
+def test_scheduler_load_state_dict_refuses_another_schedulers_state():
+    opt = optim.SGD([gw.zeros(1, requires_grad=True)], lr=0.1)
+    step = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5).state_dict()
+    expo = lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    before = expo.state_dict()
+    with pytest.raises(ValueError, match="the state is a StepLR's, this scheduler is a ExponentialLR"):
+        expo.load_state_dict(step)
+    old = {k: v for k, v in lr_scheduler.ExponentialLR(opt, gamma=0.5).state_dict().items()
+           if k != "class"}
+    with pytest.raises(ValueError, match=r"lacks \['step_size'\]"):
+        lr_scheduler.StepLR(opt, step_size=3).load_state_dict(old)
+    assert expo.state_dict() == before
+    expo.load_state_dict(old)
+    assert expo.gamma == 0.5
+
+
 def test_constructor_errors():
     p = gw.Tensor(np.ones(2), requires_grad=True)
     with pytest.raises(ValueError, match="lr must be a non-negative"):

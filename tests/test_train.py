@@ -1,5 +1,6 @@
 """gradwise.train: fit/evaluate/predict, callbacks, history, checkpoints and exact resume."""
 import csv
+import functools
 import os
 import subprocess
 import sys
@@ -135,6 +136,54 @@ def test_metric_functions_and_dict_names():
             verbose=0)
 
 
+def _one_score_model(activation=None):
+    """z = x: one score per example, equal to the input (the weights are fixed)."""
+    layers = [nn.Linear(1, 1)] + ([activation] if activation is not None else [])
+    model = nn.Sequential(*layers)
+    model[0].W.data[...] = 1.0
+    model[0].b.data[...] = 0.0
+    return model
+
+
+def test_one_score_outputs_are_thresholded_as_logits_or_probabilities():
+    # positives have logits in (0, 0.5): a 0.5 threshold would call them all negative
+    X = np.array([[0.1], [0.2], [0.3], [0.4], [-0.1], [-0.2], [-0.3], [-0.4]], np.float32)
+    y = np.array([[1], [1], [1], [1], [0], [0], [0], [0]], np.float32)
+    logits = _one_score_model()
+    for loss in (F.binary_cross_entropy_with_logits,
+                 functools.partial(F.binary_cross_entropy_with_logits, reduction="mean")):
+        assert evaluate(logits, loss, (X, y))["accuracy"] == 1.0
+    h = fit(logits, F.binary_cross_entropy_with_logits, optim.SGD(logits.parameters(), lr=0.0),
+            (X, y), val_data=(X, y), epochs=1, batch_size=3, metrics=["accuracy", "recall"],
+            verbose=0)
+    assert h["accuracy"] == [1.0] and h["val_accuracy"] == [1.0] and h["recall"] == [1.0]
+    # the same scores said to be probabilities: only the 0.5 threshold applies
+    assert evaluate(logits, F.binary_cross_entropy_with_logits, (X, y),
+                    from_logits=False)["accuracy"] == 0.5
+    # binary_cross_entropy reads probabilities: sigmoid(x) > 0.5 exactly when x > 0
+    probs = _one_score_model(nn.Sigmoid())
+    assert evaluate(probs, F.binary_cross_entropy, (X, y))["accuracy"] == 1.0
+    assert evaluate(probs, F.binary_cross_entropy, (X, y), from_logits=True)["accuracy"] == 0.5
+
+    # a loss gradwise does not know: the user says what the scores are, or gets a clear error
+    def my_loss(out, target):
+        return F.binary_cross_entropy_with_logits(out, target)
+
+    assert evaluate(logits, my_loss, (X, y), from_logits=True)["accuracy"] == 1.0
+    assert evaluate(logits, my_loss, (X, y), metrics=())["loss"] > 0
+    with pytest.raises(ValueError, match=r"evaluate: .*one score per example \(outputs \(3, 1\)\) "
+                                         r"and loss_fn my_loss .*from_logits=True"):
+        evaluate(logits, my_loss, (X, y), batch_size=3)
+    logits[0].b.data[...] = 0.25
+    before = params(logits)
+    with pytest.raises(ValueError, match=r"fit: .*loss_fn my_loss .*from_logits"):
+        fit(logits, my_loss, optim.SGD(logits.parameters(), lr=0.1), (X, y), verbose=0)
+    for a, b in zip(before, params(logits)):
+        assert np.array_equal(a, b)  # raised before the first update
+    with pytest.raises(TypeError, match="from_logits must be True, False or None"):
+        evaluate(logits, my_loss, (X, y), from_logits="yes")
+
+
 def test_array_fast_path_equals_a_shuffling_dataloader():
     X, y = make_moons(250, seed=4)
     runs = []
@@ -193,7 +242,7 @@ def test_early_stopping_min_delta_and_max_mode():
     h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), val_data=(X, y),
             epochs=5, callbacks=[Script("val_accuracy", [0.5, 0.7, 0.6, 0.9, 0.95]), es], verbose=0)
     assert h.epoch == [0, 1, 2] and es.best == 0.7
-    with pytest.raises(KeyError, match="val_loss"):
+    with pytest.raises(ValueError, match="'val_loss' will never be in the epoch logs"):
         fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
             callbacks=[EarlyStopping()], verbose=0)
     # a warm-up: epochs before start_from_epoch are not monitored (0.1 at epoch 0 is ignored)
@@ -231,6 +280,73 @@ def test_model_checkpoint_save_best_only_writes_only_on_improvement(tmp_path):
     fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), epochs=5, verbose=0,
         callbacks=[Script("val_loss", [1.0, 0.5, 0.6, 0.4, 0.45]), ck])
     assert len(ck.saved) == 3 and gw.load(tmp_path / "best.npz")["epoch"] == 4
+
+
+def test_log_keys_that_will_never_exist_fail_before_training(tmp_path):
+    X, y = make_moons(60, seed=7)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+    no_val = [
+        (ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}-{val_loss:.3f}.npz"),
+         r"ModelCheckpoint: the path field \{val_loss\} 'val_loss' will never be in the epoch "
+         r"logs, which hold \['accuracy', 'loss', 'lr'\] \(val_ values are logged only with "
+         r"val_data\)"),
+        (ModelCheckpoint(tmp_path / "best.npz", save_best_only=True),
+         "ModelCheckpoint: the monitored value 'val_loss' will never"),
+        (EarlyStopping(monitor="val_loss"), "EarlyStopping: the monitored value 'val_loss'"),
+    ]
+    for cb, message in no_val:
+        with pytest.raises(ValueError, match=message):
+            fit(model, F.cross_entropy, opt, (X, y), epochs=2, callbacks=[cb], verbose=0)
+    # with val_data: the metric names fit logs ('accuracy', not 'acc')
+    with pytest.raises(ValueError, match=r"'val_acc' will never .*'val_accuracy'"):
+        fit(model, F.cross_entropy, opt, (X, y), val_data=(X, y), metrics=["acc"],
+            callbacks=[EarlyStopping(monitor="val_acc")], verbose=0)
+    with pytest.raises(ValueError, match=r"'f1' will never"):
+        fit(model, F.cross_entropy, opt, (X, y), callbacks=[EarlyStopping(monitor="f1")], verbose=0)
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau\(mode='max'\) would be stepped with "
+                                         r"loss \(there is no val_data\)"):
+        fit(model, F.cross_entropy, opt, (X, y),
+            scheduler=lr_scheduler.ReduceLROnPlateau(opt, mode="max"), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model)))  # nothing trained
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match=r"positional field \{\}"):
+        ModelCheckpoint(tmp_path / "ckpt-{}.npz")
+
+    # a callback of the user's may log keys of its own: the ones after it read them
+    class Score(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["score"] = -epoch
+
+    ck = ModelCheckpoint(tmp_path / "ckpt-{score}.npz", monitor="score", save_best_only=True,
+                         mode="max")
+    fit(model, F.cross_entropy, opt, (X, y), epochs=2, callbacks=[Score(), ck], verbose=0)
+    assert os.listdir(tmp_path) == ["ckpt-0.npz"]
+    # ... and one that does not is still named when it is read
+    ck = ModelCheckpoint(tmp_path / "ckpt-{nothing}.npz")
+    with pytest.raises(KeyError, match=r"path fields \['nothing'\] are not in the epoch logs"):
+        fit(model, F.cross_entropy, opt, (X, y), epochs=1, callbacks=[Score(), ck], verbose=0)
+
+
+def test_a_float64_dataloader_is_cast_to_the_models_dtype_as_arrays_are():
+    X, y = make_moons(70, seed=5)
+    X64 = X.astype(np.float64)
+    runs = []
+    batches = [(X64[:40], y[:40]), (X64[40:], y[40:])]
+    for data in ((X64, y), DataLoader((X64, y), batch_size=16), batches,
+                 DataLoader((gw.tensor(X64), y), batch_size=16)):
+        gw.manual_seed(7)
+        model = mlp(8)
+        h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
+                batch_size=16, shuffle=False, verbose=0)
+        assert all(p.dtype == np.float32 for p in model.parameters())
+        runs.append((params(model), evaluate(model, F.cross_entropy, data, batch_size=16),
+                     predict(model, data if not isinstance(data, tuple) else data[0])))
+        assert runs[-1][2].dtype == np.float32
+    for weights, ev, out in runs[1:2] + runs[3:]:  # the same batches as the arrays: the same run
+        assert all(np.array_equal(a, b) for a, b in zip(weights, runs[0][0]))
+        assert ev == runs[0][1] and np.array_equal(out, runs[0][2])
 
 
 def test_nan_loss_names_epoch_and_batch():
@@ -391,6 +507,166 @@ def test_save_and_load_checkpoint_restore_everything(tmp_path):
     gw.save(model.state_dict(), tmp_path / "weights.npz")
     with pytest.raises(ValueError, match="not a checkpoint"):
         load_checkpoint(tmp_path / "weights.npz", m2)
+
+
+def test_load_checkpoint_is_all_or_nothing(tmp_path):
+    gw.manual_seed(3)
+    model, opt, sched = _ns["make_run"]()  # Adam and StepLR
+    fit(model, F.cross_entropy, opt, (_ns["X"], _ns["y"]), epochs=1, scheduler=sched, verbose=0)
+    save_checkpoint(tmp_path / "adam.npz", model, opt, sched, epoch=1)
+
+    def fresh(make_opt=None, make_sched=None):
+        gw.manual_seed(4)
+        m, o, s = _ns["make_run"]()
+        o = make_opt(m) if make_opt else o
+        s = make_sched(o) if make_sched else s
+        return m, o, s, m.state_dict(), o.state_dict(), (s.state_dict() if s else None)
+
+    def unchanged(m, o, s, weights, opt_state, sched_state):
+        for k, v in m.state_dict().items():
+            assert np.array_equal(v, weights[k]), k
+        assert o.state_dict()["param_groups"] == opt_state["param_groups"] and o.state == {}
+        if s is not None:
+            assert s.state_dict() == sched_state
+        np.testing.assert_array_equal(gw.rand(3).data, (gw.manual_seed(4), gw.rand(3).data)[1])
+
+    # another optimizer: refused, naming both, before the weights are touched
+    m, o, s, *before = fresh(lambda m: optim.SGD(m.parameters(), lr=0.5), lambda o: None)
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match=r"adam.npz.*optimizer.*Adam optimizer's, this optimizer "
+                                         r"is a SGD"):
+        load_checkpoint(tmp_path / "adam.npz", m, o)
+    unchanged(m, o, s, *before)
+    assert get_lr(o) == 0.5
+    # another scheduler
+    m, o, s, *before = fresh(make_sched=lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5))
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match="StepLR's, this scheduler is a ExponentialLR"):
+        load_checkpoint(tmp_path / "adam.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # optimizer buffers that do not fit the parameters (a checkpoint of a wider model)
+    gw.manual_seed(3)
+    wide = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
+                         nn.Linear(16, 2))
+    wide_opt = optim.Adam(wide.parameters(), lr=0.02)
+    fit(wide, F.cross_entropy, wide_opt, (_ns["X"], _ns["y"]), epochs=1, verbose=0)
+    state = gw.load(tmp_path / "adam.npz")
+    state["optimizer"]["state"][0]["exp_avg"] = np.zeros((3, 3), np.float32)
+    gw.save(state, tmp_path / "bad-buffer.npz")
+    m, o, s, *before = fresh()
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match=r"buffer 'exp_avg' of parameter 0 has shape \(3, 3\)"):
+        load_checkpoint(tmp_path / "bad-buffer.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # a damaged generator state
+    state = gw.load(tmp_path / "adam.npz")
+    state["rng"] = {"bit_generator": "PCG64", "state": {"state": "x"}}
+    gw.save(state, tmp_path / "bad-rng.npz")
+    m, o, s, *before = fresh()
+    gw.manual_seed(4)
+    with pytest.raises(ValueError, match="generator state 'rng' is damaged"):
+        load_checkpoint(tmp_path / "bad-rng.npz", m, o, s)
+    unchanged(m, o, s, *before)
+    # the intact checkpoint still loads
+    m, o, s, *_ = fresh()
+    assert load_checkpoint(tmp_path / "adam.npz", m, o, s) == 1
+    assert o.state_dict()["state"].keys() == opt.state_dict()["state"].keys()
+
+
+def _jitter(X, rng):
+    """An augmentation drawing from the generator the DataLoader hands it."""
+    return X + rng.normal(0.0, 0.05, X.shape).astype(X.dtype)
+
+
+class OwnGeneratorJitter:
+    """An augmentation with a generator of its own and no way to save it."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, X):
+        return X + self.rng.normal(0.0, 0.05, X.shape).astype(X.dtype)
+
+
+class OwnShuffle:
+    """Batches shuffled by a generator of its own, without a state_dict."""
+
+    def __init__(self, X, y, seed):
+        self.X, self.y, self.gen = X, y, np.random.default_rng(seed)
+
+    def __iter__(self):
+        order = self.gen.permutation(len(self.X))
+        for i in range(0, len(order), 32):
+            yield self.X[order[i:i + 32]], self.y[order[i:i + 32]]
+
+
+def test_resume_restores_a_dataloaders_own_generator(tmp_path):
+    X, y = make_moons(300, seed=1)
+    Xv, yv = make_moons(100, seed=2)
+
+    def run(seed):
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+        opt = optim.Adam(model.parameters(), lr=0.02)
+        train = DataLoader((X, y), batch_size=32, shuffle=True, generator=seed, transform=_jitter)
+        val = DataLoader((Xv, yv), batch_size=32, shuffle=True, generator=seed + 1)
+        return model, opt, train, val
+
+    # the uninterrupted run: 4 epochs
+    gw.manual_seed(0)
+    model, opt, train, val = run(7)
+    full = fit(model, F.cross_entropy, opt, train, val_data=val, epochs=4, verbose=0)
+    # 2 epochs, checkpointed by ModelCheckpoint ...
+    gw.manual_seed(0)
+    m2, o2, t2, v2 = run(7)
+    fit(m2, F.cross_entropy, o2, t2, val_data=v2, epochs=2, verbose=0,
+        callbacks=[ModelCheckpoint(tmp_path / "run-{epoch}.npz")])
+    ckpt = gw.load(tmp_path / "run-2.npz")
+    assert set(ckpt["data"]) == {"train", "val"} and ckpt["data"]["train"]["generator"] is not None
+    # ... and 2 more with fresh objects, seeded otherwise: all state comes from the checkpoint
+    gw.manual_seed(123)
+    m3, o3, t3, v3 = run(100)
+    start = load_checkpoint(tmp_path / "run-2.npz", m3, o3, data={"train": t3, "val": v3})
+    rest = fit(m3, F.cross_entropy, o3, t3, val_data=v3, epochs=4, initial_epoch=start, verbose=0)
+    for k, v in model.state_dict().items():
+        assert np.array_equal(m3.state_dict()[k], v), k  # bit for bit
+    assert rest["loss"] == full["loss"][2:] and rest["val_loss"] == full["val_loss"][2:]
+    # the loader's generator is what made it exact: without it the shuffles differ
+    gw.manual_seed(123)
+    m4, o4, t4, v4 = run(100)
+    load_checkpoint(tmp_path / "run-2.npz", m4, o4)
+    fit(m4, F.cross_entropy, o4, t4, epochs=4, initial_epoch=start, verbose=0)
+    assert not np.array_equal(m4.state_dict()["0.W"], model.state_dict()["0.W"])
+    # a loader built the other way (gradwise's generator) is refused, before anything changes
+    m5, o5, _, _ = run(7)
+    before = params(m5)
+    with pytest.raises(ValueError, match="saved loader had its own generator, this one draws "
+                                         "from gradwise's"):
+        load_checkpoint(tmp_path / "run-2.npz", m5, o5, data=DataLoader((X, y), shuffle=True))
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(m5)))
+
+
+def test_data_with_a_generator_that_cannot_be_saved_is_refused_naming_it(tmp_path):
+    X, y = make_moons(64, seed=3)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+    loader = DataLoader((X, y), batch_size=16, shuffle=True, transform=OwnGeneratorJitter(0))
+    with pytest.raises(ValueError, match=r"the transform \(OwnGeneratorJitter\) keeps its own "
+                                         r"random generator \(at 'OwnGeneratorJitter.rng'\)"):
+        fit(model, F.cross_entropy, opt, loader, epochs=2, verbose=0,
+            callbacks=[ModelCheckpoint(tmp_path / "c.npz")])
+    with pytest.raises(ValueError, match=r"ModelCheckpoint: the train data \(OwnShuffle\) "
+                                         r".*\(at 'OwnShuffle.gen'\)"):
+        fit(model, F.cross_entropy, opt, OwnShuffle(X, y, 0), epochs=2, verbose=0,
+            callbacks=[ModelCheckpoint(tmp_path / "c.npz")])
+    with pytest.raises(ValueError, match="OwnShuffle.gen"):
+        save_checkpoint(tmp_path / "c.npz", model, opt, data=OwnShuffle(X, y, 0))
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model)))  # nothing trained
+    assert os.listdir(tmp_path) == []
+    # weights alone need no generator; nor does a transform that draws from the one handed in
+    fit(model, F.cross_entropy, opt, loader, epochs=1, verbose=0,
+        callbacks=[ModelCheckpoint(tmp_path / "w.npz", save_weights_only=True)])
+    save_checkpoint(tmp_path / "c.npz", model, opt, data=DataLoader((X, y), transform=_jitter))
 
 
 RESUME = SETUP + textwrap.dedent("""

@@ -27,15 +27,19 @@ The format is a plain, uncompressed .npz (a zip of .npy files) that any NumPy ca
 
 Writing is atomic: the archive goes to a temporary file in the target's directory, which is
 flushed, fsynced and then renamed over the target (os.replace), so a crash mid-write leaves
-the old file intact. Loading uses np.load(allow_pickle=False): it never unpickles or runs
+the old file intact (and the next write to it removes the dead writer's temporary file). Loading uses np.load(allow_pickle=False): it never unpickles or runs
 code; object arrays are refused on both sides. A .npz without "__tree__" (e.g. from
 np.savez) loads as a flat {name: array} dict.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import socket
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +49,13 @@ from .tensor import Tensor
 
 TREE_ENTRY = "__tree__"
 FORMAT_VERSION = 1
+MAX_DEPTH = 64  # dicts/lists/tuples nested in a saved tree (a checkpoint nests about 5)
+# JSON levels of a tree MAX_DEPTH deep: the outer object, at most 3 per level (a dict is
+# {"dict": [[k, v]]}) and the leaf's {"array": ...}; a deeper description is refused before
+# it is parsed
+_JSON_DEPTH = 3 * MAX_DEPTH + 2
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string (skipped) or a bracket
+_DEFLATE_MAX_RATIO = 1032  # deflate expands at most about 1032 times
 
 
 # ---- the tree <-> JSON plus named arrays --------------------------------------------------
@@ -70,6 +81,9 @@ class _Encoder:
     def encode(self, x, path: tuple = ()):
         if x is None or isinstance(x, (bool, str)):
             return x
+        if len(path) >= MAX_DEPTH and isinstance(x, (dict, list, tuple)):
+            raise ValueError(f"gradwise.save: the tree nests deeper than {MAX_DEPTH} levels (at "
+                             f"'{'/'.join(map(str, path[:8]))}/...'), more than load() reads")
         if isinstance(x, Tensor):
             tags = {"requires_grad": True} if x.requires_grad else {}
             return self._array(x.data, path, **{"as": "tensor"}, **tags)
@@ -129,12 +143,71 @@ def save(obj, path) -> None:
 
 
 # ---- writing any file atomically -------------------------------------------------------------
+# A temporary file is named after its target, the machine and the process writing it:
+#     .{target name}.{host}-{pid}.{8 random hex digits}.tmp
+# A writer killed mid-write (kill -9, power loss) cannot remove its own; the next write to the
+# same target removes the ones whose writer is gone. A temp file is removed only when it is
+# of this machine (host: a hash of its name; on a folder shared by several machines the pid
+# of another machine's process means nothing here) and its pid is not a live process (a
+# zombie counts as gone: it writes nothing more). A live writer's temp file, in this or
+# another process, is never touched, so concurrent writers to one target stay safe; a pid
+# reused since by an unrelated process only delays the removal to a later write.
+_HOST = f"{zlib.crc32(socket.gethostname().encode()) & 0xFFFFFFFF:08x}"
+_TEMP_TAIL = re.compile(r"([0-9a-f]{8})-([0-9]+)\.[0-9a-f]{8}")
+
+
+def _temp_path(path: Path, pid: int | None = None) -> Path:
+    """A fresh temporary path for a write to `path` by process `pid` (this one by default)."""
+    pid = os.getpid() if pid is None else pid
+    return path.parent / f".{path.name}.{_HOST}-{pid}.{os.urandom(4).hex()}.tmp"
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no live process of this machine has this pid (POSIX; elsewhere: never sure)."""
+    if os.name != "posix" or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: a probe that delivers nothing
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # PermissionError: alive, another user's
+        return False
+    try:  # a killed process nobody has reaped yet still answers the probe
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"Z"
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temporary files of earlier writes to `path` whose writer is gone."""
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        tail = _TEMP_TAIL.fullmatch(name[len(prefix):-len(".tmp")])
+        if tail is None or tail[1] != _HOST or not _process_gone(int(tail[2])):
+            continue
+        try:
+            os.remove(entry.path)
+        except OSError:  # removed meanwhile by another writer's clean-up, or not ours to remove
+            pass
+
+
 def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "") -> Path:
     """Call write(f) on a new temporary file (binary) in the target's folder, flush and fsync
     it, then rename it over `path` and fsync the folder: a reader never sees a half-written
     file, a crash leaves either the old file or the new one, and a write that raises leaves
     the old file as it was (the temporary file is removed). Every file gradwise writes goes
-    through here: checkpoints, results, plots, images, downloads.
+    through here: checkpoints, results, plots, images, downloads. The temporary files left
+    by writers killed mid-write are removed by the next write to the same target (see the
+    comment above _temp_path for which ones, and why that is safe with concurrent writers).
 
     parents: create missing folders; otherwise a missing folder is a FileNotFoundError that
     names it (`who`, e.g. "gradwise.save", prefixes the message). The file gets the mode
@@ -146,7 +219,8 @@ def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "")
     elif not directory.is_dir():
         raise FileNotFoundError(f"{who + ': ' if who else ''}cannot write '{path}': "
                                 f"no directory '{directory}'")
-    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    _remove_stale_temps(path)
+    tmp = _temp_path(path)
     # O_EXCL: never clobber a file; 0o666 lets the umask decide the mode, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -187,19 +261,22 @@ def _fsync_dir(directory: str) -> None:
 def load(path):
     """Read a file written by save(): the same tree, arrays as ndarrays (Tensors as Tensors).
 
-    Never unpickles. A missing file raises FileNotFoundError; a truncated, corrupt or foreign
-    file raises ValueError naming the path.
+    Never unpickles. A missing file raises FileNotFoundError; a truncated, corrupt, foreign or
+    crafted file raises ValueError naming the path, before anything large is allocated: each
+    array's declared shape and dtype must account for exactly the bytes its entry holds, and
+    the tree description may nest at most MAX_DEPTH levels.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"gradwise.load: no such file: '{path}'")
     try:
+        _check_entries(path)
         with np.load(path, allow_pickle=False) as z:
             if not isinstance(z, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz archive")
             arrays = {name: z[name] for name in z.files}
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
-        reason = str(e)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, MemoryError) as e:
+        reason = str(e) or type(e).__name__
         if "pickle" in reason or "Object arrays" in reason:
             reason = "it holds a pickled object, which gradwise refuses to load (" + reason + ")"
         raise ValueError(f"gradwise.load: cannot read '{path}': {reason} "
@@ -209,12 +286,90 @@ def load(path):
     if blob is None:
         return arrays  # a plain npz of named arrays
     try:
-        meta = json.loads(blob.tobytes().decode("utf-8"))
-        if meta.get("format") != "gradwise":
+        text = blob.tobytes().decode("utf-8")
+        _check_depth(text)
+        meta = json.loads(text)
+        if not isinstance(meta, dict) or meta.get("format") != "gradwise":
             raise ValueError("the __tree__ entry is not a gradwise tree")
         if meta.get("version", 0) > FORMAT_VERSION:
             raise ValueError(f"format version {meta['version']} is newer than this gradwise "
                              f"reads ({FORMAT_VERSION})")
         return _decode(meta["tree"], arrays)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise ValueError(f"gradwise.load: '{path}' has a damaged tree description: {e}") from e
+
+
+def _check_entries(path: str) -> None:
+    """Check, from the zip directory and each .npy header alone, that every entry's declared
+    array fits the bytes the entry really holds (a crafted header may declare 30 GB in a file
+    of a few bytes) and that no entry claims more data than the archive can hold; refuse
+    object arrays (only pickle could read them). Raises ValueError; reads no array data."""
+    size = os.path.getsize(path)
+    fmt = np.lib.format
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        with open(path, "rb") as f:
+            first = f.read(1)
+        if first == b"\x80":  # the opcode a pickle of protocol 2 or later starts with
+            raise ValueError("it holds a pickled object, which gradwise refuses to load") from None
+        raise ValueError("not an .npz archive (a zip of .npy entries), or a truncated one") from None
+    with archive as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"entry '{name}' claims {info.compress_size} bytes past the end "
+                                 f"of the {size}-byte file")
+            if info.compress_type == zipfile.ZIP_STORED:
+                if info.file_size != info.compress_size:
+                    raise ValueError(f"stored entry '{name}' claims {info.file_size} bytes but "
+                                     f"holds {info.compress_size}")
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                if info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024:
+                    raise ValueError(f"deflated entry '{name}' claims {info.file_size} bytes "
+                                     f"from {info.compress_size}, more than deflate can expand")
+            else:
+                raise ValueError(f"entry '{name}' uses zip compression method "
+                                 f"{info.compress_type}, which .npz files do not")
+            with zf.open(info) as f:
+                if f.read(len(fmt.MAGIC_PREFIX)) != fmt.MAGIC_PREFIX:
+                    continue  # not an array: np.load hands back its bytes, bounded above
+                f.seek(0)
+                shape, _, dtype = _read_npy_header(f)
+                header = f.tell()
+            if dtype.hasobject:
+                raise ValueError(f"entry '{name}' has dtype object: it holds a pickled object, "
+                                 f"which gradwise refuses to load")
+            declared = math.prod(int(n) for n in shape) * dtype.itemsize  # Python ints: exact
+            if declared != info.file_size - header:
+                raise ValueError(f"entry '{name}' declares an array of shape {tuple(shape)} and "
+                                 f"dtype {dtype} ({declared} bytes) but holds "
+                                 f"{info.file_size - header} bytes of data")
+
+
+def _read_npy_header(f):
+    """(shape, fortran_order, dtype) of the .npy file f, left at the start of its data."""
+    fmt = np.lib.format
+    version = fmt.read_magic(f)
+    if version == (1, 0):
+        return fmt.read_array_header_1_0(f)
+    if version == (2, 0):
+        return fmt.read_array_header_2_0(f)
+    if version == (3, 0):  # utf-8 field names; NumPy reads it only through this helper
+        return fmt._read_array_header(f, version)
+    raise ValueError(f".npy format version {version} is unknown")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a tree description nested deeper than a saved tree can be, before the JSON
+    parser (and _decode) would recurse into it: one pass counting brackets outside strings."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        c = token.group()
+        if c in ("[", "{"):
+            depth += 1
+            if depth > _JSON_DEPTH:
+                raise ValueError(f"it nests deeper than {_JSON_DEPTH} levels (a saved tree has "
+                                 f"at most {MAX_DEPTH} levels of dicts, lists and tuples)")
+        elif c in ("]", "}"):
+            depth -= 1

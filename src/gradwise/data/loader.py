@@ -8,9 +8,15 @@ With num_workers > 0, background threads prepare the next batches (indexing and 
 transform, e.g. augmentation) while the model trains on the current one; NumPy releases the
 GIL in its array work, so the two overlap. Each batch gets its own random generator, seeded
 in order from the loader's, so the augmentation is the same whatever the thread timing.
+
+A loader with its own generator keeps randomness that gradwise's generator does not hold:
+state_dict() / load_state_dict() save and restore it (with the state of a transform or
+dataset that has its own), and save_checkpoint(..., data=loader) stores it, so a resumed
+run shuffles and augments as the uninterrupted one would have.
 """
 from __future__ import annotations
 
+import functools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,8 +45,12 @@ class DataLoader:
         the current one trains; 0 prepares each batch on demand in the calling thread.
     prefetch: batches prepared ahead per worker (PyTorch's prefetch_factor).
 
-    Arrays come out as Tensors with the dataset's dtypes (no cast: store float32 inputs
-    for a float32 network).
+    Arrays come out as Tensors with the dataset's dtypes (fit and evaluate cast floating
+    batches to the model's dtype, as they do (X, y) arrays).
+
+    state_dict(): {'generator': the own generator's state (None with gradwise's generator,
+    which a checkpoint stores anyway), 'transform': ..., 'dataset': ...}, the last two the
+    state_dict() of a transform or dataset that has one (see random_state).
     """
 
     def __init__(self, dataset, batch_size: int = 32, shuffle: bool = False,
@@ -70,6 +80,45 @@ class DataLoader:
         self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
         self.transform, self.num_workers, self.prefetch = transform, int(num_workers), int(prefetch)
         self._transform_takes_rng = transform is not None and takes_rng(transform)
+
+    def state_dict(self) -> dict:
+        """The state of the loader's own randomness (see the class docstring)."""
+        return {"generator": None if self.generator is None else self.generator.bit_generator.state,
+                "transform": random_state(self.transform, "DataLoader: the transform"),
+                "dataset": random_state(self.dataset, "DataLoader: the dataset")}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state_dict(): the next epoch shuffles and augments as it did then."""
+        self._prepare_load(state)()
+
+    def _prepare_load(self, state: dict):
+        """Check a state_dict() without changing anything; return the function that loads it."""
+        if not isinstance(state, dict) or set(state) != {"generator", "transform", "dataset"}:
+            raise ValueError(f"DataLoader.load_state_dict: expected the dict of state_dict() "
+                             f"('generator', 'transform', 'dataset'), got {state!r:.200}")
+        saved = state["generator"]
+        if (saved is None) != (self.generator is None):
+            mine = "draws from gradwise's generator" if self.generator is None else "has its own"
+            raise ValueError(f"DataLoader.load_state_dict: the saved loader "
+                             f"{'drew from gradwise' if saved is None else 'had its own'} "
+                             f"generator, this one {mine}: build it with the same generator= "
+                             f"argument kind")
+        loads = [prepare_random_state(obj, state[part], f"DataLoader: the {part}")
+                 for part, obj in (("transform", self.transform), ("dataset", self.dataset))]
+        if saved is not None:
+            scratch = np.random.Generator(type(self.generator.bit_generator)())
+            try:
+                scratch.bit_generator.state = saved
+            except (ValueError, TypeError, KeyError) as e:
+                raise ValueError(f"DataLoader.load_state_dict: the generator state is damaged or "
+                                 f"of another kind: {e}") from e
+            loads.append(lambda: setattr(self.generator.bit_generator, "state", saved))
+
+        def load() -> None:
+            for f in loads:  # an unchecked part (a foreign transform's load) comes first
+                f()
+        load.unchecked = any(getattr(f, "unchecked", False) for f in loads)
+        return load
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -136,6 +185,100 @@ class DataLoader:
         finally:
             # a loop left early (break, an exception) must not wait for batches nobody wants
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---- objects with their own randomness ----------------------------------------------------------
+_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
+_SCAN_ITEMS = 64  # items of a list looked at: a generator is kept near the top, not in the data
+
+
+def _parts(obj) -> list:
+    """(name, value) of what obj holds: attributes, list/tuple items, a bound method's object,
+    a closure's cells, a functools.partial's function and arguments."""
+    if isinstance(obj, (list, tuple)):
+        return [(f"[{i}]", v) for i, v in enumerate(obj[:_SCAN_ITEMS])]
+    if isinstance(obj, dict):
+        return [(f"[{k!r}]", v) for k, v in list(obj.items())[:_SCAN_ITEMS]]
+    if isinstance(obj, functools.partial):
+        return [(".func", obj.func), (".args", obj.args), (".keywords", list(obj.keywords.values()))]
+    parts = [(f".{k}", v) for k, v in getattr(obj, "__dict__", {}).items()]
+    if hasattr(obj, "__self__"):
+        parts.append((".__self__", obj.__self__))
+    for i, cell in enumerate(getattr(obj, "__closure__", None) or ()):
+        try:
+            parts.append((f".<closure cell {i}>", cell.cell_contents))
+        except ValueError:  # an empty cell
+            pass
+    return parts
+
+
+def _own_generator(obj, depth: int = 3) -> str | None:
+    """Where obj keeps a NumPy generator of its own ('.rng', '.transforms[1].rng', ...),
+    looking `depth` levels deep; None if it keeps none."""
+    if isinstance(obj, _GENERATORS):
+        return ""
+    if depth == 0 or obj is None or isinstance(obj, (np.ndarray, Tensor, str, bytes, int, float)):
+        return None
+    for where, v in _parts(obj):
+        found = _own_generator(v, depth - 1)
+        if found is not None:
+            return where + found
+    return None
+
+
+def _has_state(obj) -> bool:
+    return callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None))
+
+
+def random_state(obj, what: str):
+    """The state of an object's own randomness, for a checkpoint: obj.state_dict() when it has
+    state_dict() and load_state_dict(); None when it keeps no generator of its own (it draws
+    from gradwise's generator or from the one it is handed, as every gradwise transform does).
+    An object that keeps its own generator but cannot save it is an error naming it: a run
+    resumed from a checkpoint could not repeat its draws."""
+    if obj is None:
+        return None
+    if _has_state(obj):
+        return obj.state_dict()
+    where = _own_generator(obj)
+    if where is not None:
+        name = type(obj).__name__
+        raise ValueError(
+            f"{what} ({name}) keeps its own random generator (at '{name}{where}') and has no "
+            f"state_dict()/load_state_dict() to save it, so a checkpoint cannot resume its draws "
+            f"exactly: give it those two methods, or let it draw from the generator it is handed "
+            f"(transform(X, rng)) or from gradwise's")
+    return None
+
+
+def prepare_random_state(obj, state, what: str):
+    """Check that `state` (taken by random_state) fits obj, changing nothing; return the
+    function that restores it."""
+    if state is None:
+        if _has_state(obj):
+            raise ValueError(f"{what} ({type(obj).__name__}) has a state_dict(), but none was saved")
+        random_state(obj, what)  # an error if obj keeps a generator that nothing restores
+        return lambda: None
+    if not _has_state(obj):
+        raise ValueError(f"{what}: a state was saved for it, but "
+                         f"{'there is none now' if obj is None else type(obj).__name__} "
+                         f"{'' if obj is None else 'has no state_dict()/load_state_dict()'}".rstrip())
+    return prepared_load(obj, state)
+
+
+def prepared_load(obj, state):
+    """The load of `state` into obj as a function, checked now where obj can check without
+    changing anything (gradwise's classes: _prepare_load). Another object's load_state_dict
+    is only called then, and its function is marked `unchecked` (load_checkpoint calls those
+    first, so that a refusal comes before anything checked has changed)."""
+    prepare = getattr(obj, "_prepare_load", None)
+    if prepare is not None:
+        return prepare(state)
+
+    def load():
+        obj.load_state_dict(state)
+    load.unchecked = True
+    return load
 
 
 def random_mini_batches(X, Y, mini_batch_size: int = 64, seed: int = 0) -> list[tuple]:

@@ -9,7 +9,8 @@ and error analysis, the course's practical advice as tools (a floor above gradwi
     learning_curve(build, loss_fn, make_optimizer, train, dev, sizes=(0.1, 0.3, 1.0))
     plot_learning_curves([curve, history], "curves.png")       # error vs size, vs epochs
     choose(runs, optimizing="accuracy", satisficing={"runtime_ms": "<= 100"})
-    plot_confusion_matrix(y_dev, out, "cm.png"); most_confident_mistakes(out, y_dev, k=16)
+    plot_confusion_matrix(y_dev, out, "cm.png")
+    most_confident_mistakes(out, y_dev, k=16, from_logits=True)    # out: logits
 
 The training-health monitor (gradients, updates, saturated and dead units while training) is
 gradwise.train.HealthMonitor, on with fit(..., monitor=True); it is re-exported here.

@@ -1,9 +1,9 @@
 """Error analysis: look at the mistakes before deciding what to work on.
 
-    out = predict(model, X_dev)
+    out = predict(model, X_dev)                                 # logits (F.cross_entropy)
     plot_confusion_matrix(y_dev, out, "confusion.png", class_names=MNIST_CLASSES)
     top_confusions(y_dev, out, class_names=MNIST_CLASSES)       # the commonest mix-ups first
-    worst = most_confident_mistakes(out, y_dev, k=16)
+    worst = most_confident_mistakes(out, y_dev, k=16, from_logits=True)
     plot_mistakes(X_dev, worst, "mistakes.png", class_names=MNIST_CLASSES)
 
 The course's procedure (Structuring Machine Learning Projects, week 2): take ~100 mislabeled
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..train import metrics
 from . import _plot
 
 __all__ = ["Mistake", "most_confident_mistakes", "plot_mistakes", "plot_confusion_matrix",
@@ -38,33 +39,40 @@ def _array(x) -> np.ndarray:
     return x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else np.asarray(x)
 
 
-def _probabilities(out: np.ndarray) -> np.ndarray:
-    """(m, C) class probabilities from probabilities or logits; (m,)/(m, 1) become two columns."""
+def _probabilities(out: np.ndarray, from_logits, who: str) -> np.ndarray:
+    """(m, C) class probabilities from logits (a softmax; a sigmoid for one score per example)
+    or from probabilities (as they are); (m,)/(m, 1) become two columns. Which of the two the
+    outputs are is said by from_logits, never read off the values: a logit may lie in [0, 1]."""
+    if from_logits is None:
+        raise ValueError(f"{who}: pass from_logits=True for logits (e.g. what predict() gives for "
+                         f"a model trained with F.cross_entropy or "
+                         f"F.binary_cross_entropy_with_logits) or from_logits=False for "
+                         f"probabilities (a model ending in a softmax or sigmoid)")
+    metrics.binary_threshold(from_logits, who)  # a clear error for anything but True/False
     out = out.astype(np.float64, copy=False)
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
     if out.ndim == 1:
-        p = out if ((out >= 0) & (out <= 1)).all() else 1.0 / (1.0 + np.exp(-out))
+        p = 1.0 / (1.0 + np.exp(-out)) if from_logits else out
         return np.stack([1.0 - p, p], axis=1)
     if out.ndim != 2:
-        raise ValueError(f"most_confident_mistakes: expected outputs (m, C), (m,) or (m, 1), got {out.shape}")
-    if ((out >= 0) & (out <= 1)).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
+        raise ValueError(f"{who}: expected outputs (m, C), (m,) or (m, 1), got {out.shape}")
+    if not from_logits:
         return out
     z = out - out.max(axis=1, keepdims=True)  # logits: a stable softmax
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
 
 
-def most_confident_mistakes(outputs, y, k: int = 16) -> list[Mistake]:
+def most_confident_mistakes(outputs, y, k: int = 16, from_logits: bool | None = None) -> list[Mistake]:
     """The k misclassified examples the model was surest about, surest first.
 
-    outputs: the model's outputs for the examples (probabilities or logits (m, C); for binary
-    tasks p or a logit (m,)/(m, 1), read as a probability when all values lie in [0, 1]).
+    outputs: the model's outputs for the examples, (m, C) scores, or one score per example
+    (m,)/(m, 1) for binary tasks. from_logits: True when they are logits (softmax, or sigmoid
+    for one score, gives the confidence), False when they are probabilities; it must be said.
     y: the true labels (m,) or one-hot rows.
     """
-    from ..train import metrics
-
-    P = _probabilities(_array(outputs))
+    P = _probabilities(_array(outputs), from_logits, "most_confident_mistakes")
     t = metrics.to_labels(_array(y))
     if len(t) != len(P):
         raise ValueError(f"most_confident_mistakes: {len(P)} outputs but {len(t)} labels")
@@ -92,18 +100,27 @@ def plot_mistakes(images, mistakes, path="mistakes.png", class_names=None, ncols
                 max_images=len(mistakes), title="most confident mistakes: prediction (true class)")
 
 
-def _matrix(y_true, y_pred, num_classes):
-    from ..train import metrics
+def _predicted_labels(y_pred, from_logits, who: str) -> np.ndarray:
+    """Labels from labels, (m, C) scores (argmax) or one score per example (a threshold: 0 for
+    logits, 0.5 for probabilities, so from_logits must be said)."""
+    y_pred = _array(y_pred)
+    if y_pred.dtype.kind == "f" and metrics.one_score(y_pred.shape):
+        return metrics.to_labels(y_pred, metrics.binary_threshold(from_logits, who))
+    return metrics.to_labels(y_pred)
 
-    t, p = metrics.to_labels(_array(y_true)), metrics.to_labels(_array(y_pred))
+
+def _matrix(y_true, y_pred, num_classes, from_logits, who):
+    t, p = metrics.to_labels(_array(y_true)), _predicted_labels(y_pred, from_logits, who)
     if num_classes is None:
         num_classes = max(2, int(max(t.max(initial=0), p.max(initial=0))) + 1)
     return metrics.confusion_matrix(t, p, num_classes)
 
 
-def top_confusions(y_true, y_pred, class_names=None, k: int = 5, num_classes=None) -> list[dict]:
-    """The k commonest (true, predicted) mix-ups, with their count and share of all errors."""
-    cm = _matrix(y_true, y_pred, num_classes)
+def top_confusions(y_true, y_pred, class_names=None, k: int = 5, num_classes=None,
+                   from_logits: bool | None = None) -> list[dict]:
+    """The k commonest (true, predicted) mix-ups, with their count and share of all errors.
+    y_pred: labels, (m, C) scores, or one score per example with from_logits said."""
+    cm = _matrix(y_true, y_pred, num_classes, from_logits, "top_confusions")
     off = cm.copy()
     np.fill_diagonal(off, 0)
     errors = int(off.sum())
@@ -120,11 +137,13 @@ def top_confusions(y_true, y_pred, class_names=None, k: int = 5, num_classes=Non
 
 
 def plot_confusion_matrix(y_true, y_pred, path="confusion.png", class_names=None,
-                          normalize: bool = False, num_classes=None, title=None):
+                          normalize: bool = False, num_classes=None, title=None,
+                          from_logits: bool | None = None):
     """The confusion matrix (rows: true class, columns: predicted) as a heat map with its
     counts (or, normalize=True, each row's fractions: the per-class recall on the diagonal);
-    returns the path."""
-    cm = _matrix(y_true, y_pred, num_classes)
+    returns the path. y_pred: labels, (m, C) scores, or one score per example with
+    from_logits said (threshold 0 for logits, 0.5 for probabilities)."""
+    cm = _matrix(y_true, y_pred, num_classes, from_logits, "plot_confusion_matrix")
     C = len(cm)
     shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     side = max(3.6, 0.45 * C + 1.6)

@@ -218,6 +218,11 @@ class Module:
         RuntimeErrors, as in PyTorch, and are raised before anything is copied: a failed
         load leaves the model as it was.
         """
+        return self._prepare_load(state_dict, strict)()
+
+    def _prepare_load(self, state_dict, strict: bool = True):
+        """Check state_dict against the model without changing anything; return the function
+        that copies it in (load_checkpoint checks everything before loading anything)."""
         own = OrderedDict()
         for mname, m in self.named_modules():
             for table, skip in ((m._parameters, ()), (m._buffers, m._non_persistent)):
@@ -242,10 +247,18 @@ class Module:
                     f"{type(self).__name__}.load_state_dict: '{k}' has shape {value.shape} in the "
                     f"state dict but {target.shape} in the model"
                 )
-        with no_grad():
-            for k, value in values.items():
-                own[k].data[...] = value
-        return IncompatibleKeys(missing, unexpected)
+            if not np.can_cast(value.dtype, target.dtype, casting="same_kind"):
+                raise RuntimeError(
+                    f"{type(self).__name__}.load_state_dict: '{k}' has dtype {value.dtype} in the "
+                    f"state dict, which does not convert to the model's {target.dtype}"
+                )
+
+        def load() -> IncompatibleKeys:
+            with no_grad():
+                for k, value in values.items():
+                    own[k].data[...] = value
+            return IncompatibleKeys(missing, unexpected)
+        return load
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return int(sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only))

@@ -80,16 +80,36 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        """The scheduler's attributes except the optimizer (and functions, for LambdaLR)."""
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
-                if k not in self._not_state}
+        """The scheduler's class name ('class') and its attributes except the optimizer (and
+        functions, for LambdaLR)."""
+        return {"class": type(self).__name__,
+                **{k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
+                   if k not in self._not_state}}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        unknown = [k for k in state_dict if k not in self.__dict__ or k in self._not_state]
+        """Restore a state_dict() of the same scheduler class; a refused state changes nothing."""
+        self._prepare_load(state_dict)()
+
+    def _prepare_load(self, state_dict: dict):
+        """Check state_dict without changing anything; return the function that loads it."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{name}.load_state_dict: expected a dict, got "
+                             f"{type(state_dict).__name__}")
+        state = dict(state_dict)
+        saved_class = state.pop("class", None)
+        if saved_class is not None and saved_class != name:
+            raise ValueError(f"{name}.load_state_dict: the state is a {saved_class}'s, this "
+                             f"scheduler is a {name}")
+        unknown = [k for k in state if k not in self.__dict__ or k in self._not_state]
         if unknown:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
-        self.__dict__.update({k: (list(v) if isinstance(v, (list, tuple)) else v)
-                              for k, v in state_dict.items()})
+            raise KeyError(f"{name}.load_state_dict: unexpected keys {unknown}")
+        missing = [k for k in self.__dict__ if k not in self._not_state and k not in state]
+        if saved_class is None and missing:  # from before the class was stored: its keys tell
+            raise ValueError(f"{name}.load_state_dict: the state lacks {missing}: it comes from "
+                             f"another scheduler")
+        values = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in state.items()}
+        return lambda: self.__dict__.update(values)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"

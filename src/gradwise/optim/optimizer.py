@@ -8,10 +8,13 @@ parameter as the course writes it; the base class walks the groups, skips parame
 are frozen or got no gradient, and keeps the buffers in place (`v *= beta; v += ...`), so a
 step allocates nothing it does not have to.
 
-state_dict() has PyTorch's layout, with parameters replaced by their position across groups:
-    {'state': {0: {'step': 3, 'exp_avg': array, ...}, 1: {...}},
+state_dict() has PyTorch's layout, with parameters replaced by their position across groups,
+plus the optimizer's class name:
+    {'class': 'Adam', 'state': {0: {'step': 3, 'exp_avg': array, ...}, 1: {...}},
      'param_groups': [{'lr': 0.001, 'betas': (0.9, 0.999), ..., 'params': [0, 1]}]}
-so it can be saved with gradwise.save and loaded into an optimizer built the same way.
+so it can be saved with gradwise.save and loaded into an optimizer built the same way;
+another optimizer's state is refused (one without 'class', from older files, is refused when
+its hyperparameters are not this optimizer's).
 """
 from __future__ import annotations
 
@@ -119,8 +122,9 @@ class Optimizer:
         return {id(p): i for i, p in enumerate(p for g in self.param_groups for p in g["params"])}
 
     def state_dict(self) -> dict:
-        """{'state': {index: {name: array or number}}, 'param_groups': [{..., 'params': [index]}]}
-        with copies of the buffers (later steps do not change a taken state dict)."""
+        """{'class': 'Adam', 'state': {index: {name: array or number}},
+        'param_groups': [{..., 'params': [index]}]} with copies of the buffers (later steps do
+        not change a taken state dict)."""
         index = self._index()
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
@@ -130,24 +134,49 @@ class Optimizer:
                 if p in self.state:
                     state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
                                            for k, v in self.state[p].items()}
-        return {"state": state, "param_groups": copy.deepcopy(groups)}
+        return {"class": type(self).__name__, "state": state, "param_groups": copy.deepcopy(groups)}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and buffers saved by state_dict() from an optimizer built
-        over parameters of the same shapes in the same order; buffers take each parameter's
-        dtype."""
+        """Restore hyperparameters and buffers saved by state_dict() of the same optimizer
+        class, built over parameters of the same shapes in the same order; buffers take each
+        parameter's dtype. Everything is checked before anything changes: a refused state
+        leaves the optimizer as it was."""
+        self._prepare_load(state_dict)()
+
+    # the hyperparameters a scheduler adds to the groups (not the optimizer's own)
+    _ADDED_KEYS = frozenset({"params", "initial_lr"})
+
+    def _prepare_load(self, state_dict: dict):
+        """Check state_dict against this optimizer without changing anything; return the
+        function that loads it (load_checkpoint checks everything before loading anything)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
                              f"'param_groups', got {type(state_dict).__name__}")
+        saved_class = state_dict.get("class")
+        if saved_class is not None and saved_class != name:
+            raise ValueError(f"{name}.load_state_dict: the state is a {saved_class} optimizer's, "
+                             f"this optimizer is a {name}: build a {saved_class} to load it")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state has {len(saved_groups)} param "
                              f"groups, this optimizer {len(self.param_groups)}")
+        new_groups = []
         for i, (sg, g) in enumerate(zip(saved_groups, self.param_groups)):
             if len(sg["params"]) != len(g["params"]):
                 raise ValueError(f"{name}.load_state_dict: group {i} has {len(sg['params'])} "
                                  f"parameters in the state, {len(g['params'])} here")
+            if saved_class is None:  # a state from before the class was stored: its keys tell
+                theirs, ours = set(sg) - self._ADDED_KEYS, set(g) - self._ADDED_KEYS
+                if theirs != ours:
+                    raise ValueError(f"{name}.load_state_dict: the state's hyperparameters "
+                                     f"{sorted(theirs)} are not a {name}'s {sorted(ours)}: it "
+                                     f"comes from another optimizer")
+            new = dict(g)
+            new.update({k: tuple(v) if isinstance(v, list) else v
+                        for k, v in sg.items() if k != "params"})
+            self._check_group(new)
+            new_groups.append(new)
         by_index = {i: p for sg, g in zip(saved_groups, self.param_groups)
                     for i, p in zip(sg["params"], g["params"])}
         new_state = {}
@@ -166,11 +195,12 @@ class Optimizer:
                     v = np.array(v, dtype=p.dtype if v.shape == p.shape else v.dtype)
                 entry[k] = v
             new_state[p] = entry
-        for sg, g in zip(saved_groups, self.param_groups):
-            for k, v in sg.items():
-                if k != "params":
-                    g[k] = tuple(v) if isinstance(v, list) else v
-        self.state = new_state
+
+        def load() -> None:
+            for g, new in zip(self.param_groups, new_groups):
+                g.update(new)
+            self.state = new_state
+        return load
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -17,11 +17,14 @@ import inspect
 import math
 import operator
 import os
+import re
+import string
 import sys
 import time
+from io import StringIO
 
 from .. import io
-from .checkpoint import save_checkpoint
+from .checkpoint import data_states, save_checkpoint
 
 
 class Callback:
@@ -55,6 +58,40 @@ class Callback:
 
 def _overrides(cb: Callback, hook: str) -> bool:
     return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def check_log_keys(callbacks, keys: set, has_val: bool) -> None:
+    """Before the first epoch: every log key a callback will read (a monitor, a field of
+    ModelCheckpoint's path) is one fit will log, else a ValueError now instead of a KeyError
+    after the first epoch. A callback of the user's that writes into the epoch logs may add
+    keys, so the callbacks after it are checked only when they read the logs."""
+    for c in callbacks:
+        for key, what in getattr(c, "log_keys_read", lambda: ())():
+            if key not in keys:
+                hint = (" (val_ values are logged only with val_data)" if key.startswith("val_")
+                        and not has_val else "")
+                raise ValueError(f"{type(c).__name__}: {what} '{key}' will never be in the epoch "
+                                 f"logs, which hold {sorted(keys)}{hint}")
+        if _overrides(c, "on_epoch_end") and not type(c).__module__.startswith("gradwise."):
+            return
+
+
+def _template_fields(path: str, who: str) -> list[str]:
+    """The log keys a path template such as 'ckpt-{epoch:02d}-{val_loss:.3f}.npz' uses."""
+    try:
+        parsed = list(string.Formatter().parse(path))
+    except ValueError as e:
+        raise ValueError(f"{who}: the path {path!r} is not a valid template: {e}") from e
+    fields = []
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        key = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if key == "" or key.isdigit():
+            raise ValueError(f"{who}: the path {path!r} has a positional field {{{field}}}; name "
+                             f"the value, e.g. {{epoch}} or {{val_loss:.3f}}")
+        fields.append(key)
+    return fields
 
 
 def _format(logs: dict, sep: str) -> str:
@@ -156,6 +193,9 @@ class EarlyStopping(Callback):
         self.start_from_epoch = start_from_epoch
         self.better = _better(mode, monitor)
 
+    def log_keys_read(self):
+        return [(self.monitor, "the monitored value")]
+
     def _improves(self, current, reference) -> bool:
         delta = self.min_delta if self.better is operator.gt else -self.min_delta
         return self.better(current - delta, reference)
@@ -217,13 +257,17 @@ class TerminateOnNaN(Callback):
 
 # ---- saving and logging -----------------------------------------------------------------
 class ModelCheckpoint(Callback):
-    """Save a full checkpoint (model, optimizer, scheduler, epoch, RNG) at the end of epochs.
+    """Save a full checkpoint (model, optimizer, scheduler, epoch, generators) at the end of
+    epochs. The generators are gradwise's and those of fit's train_data and val_data (stored
+    as 'train' and 'val', e.g. a DataLoader's own generator=); data that keeps a generator it
+    cannot save is refused when training starts, naming it.
 
     path may hold format fields filled from the epoch logs and the 1-based epoch, e.g.
     "ckpt-{epoch:02d}-{val_loss:.3f}.npz". save_best_only=True writes only when `monitor`
     improves on the best value so far; save_weights_only=True stores model.state_dict() alone.
-    A checkpoint reloads with load_checkpoint(path, model, optimizer, scheduler), which returns
-    the number of epochs done: pass it to fit(..., initial_epoch=...) to continue.
+    A checkpoint reloads with load_checkpoint(path, model, optimizer, scheduler,
+    data={'train': loader, ...}), which returns the number of epochs done: pass it to
+    fit(..., initial_epoch=...) to continue.
     """
 
     def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
@@ -231,8 +275,21 @@ class ModelCheckpoint(Callback):
         self.path, self.monitor = os.fspath(path), monitor
         self.save_best_only, self.save_weights_only, self.verbose = save_best_only, save_weights_only, verbose
         self.better = _better(mode, monitor)
+        self.fields = [k for k in _template_fields(self.path, "ModelCheckpoint") if k != "epoch"]
         self.best = None
         self.saved = []  # the paths written, in order
+
+    def log_keys_read(self):
+        monitored = [(self.monitor, "the monitored value")] if self.save_best_only else []
+        return monitored + [(k, f"the path field {{{k}}}") for k in self.fields]
+
+    def _data(self) -> dict:
+        t = self.trainer
+        return {"train": t.train_data, **({"val": t.val_data} if t.val_data is not None else {})}
+
+    def on_train_begin(self, logs=None):
+        if not self.save_weights_only:  # data whose generator cannot be saved: say so now
+            data_states(self._data(), "ModelCheckpoint")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -243,12 +300,17 @@ class ModelCheckpoint(Callback):
             if self.best is not None and not self.better(current, self.best):
                 return
             self.best = current
+        missing = [k for k in self.fields if k not in logs]
+        if missing:
+            raise KeyError(f"ModelCheckpoint: the path fields {missing} are not in the epoch logs "
+                           f"{sorted(logs)}")
         path = self.path.format(epoch=epoch + 1, **logs)
         t = self.trainer
         if self.save_weights_only:
             io.save(self.model.state_dict(), path)
         else:
-            save_checkpoint(path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1)
+            save_checkpoint(path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1,
+                            data=self._data())
         self.saved.append(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved {path}")
@@ -256,26 +318,32 @@ class ModelCheckpoint(Callback):
 
 class CSVLogger(Callback):
     """Write the epoch logs to a CSV file: a header ('epoch' then the log keys), a row per
-    epoch, flushed as it goes (the file is opened per row, so a crash loses nothing)."""
+    epoch. The file is rewritten whole after every epoch through the atomic writer, so a
+    crash loses nothing and a reader never sees half a row. append=True continues an
+    existing file (its header stays)."""
 
     def __init__(self, path, separator: str = ",", append: bool = False):
         self.path, self.separator, self.append = os.fspath(path), separator, append
 
     def on_train_begin(self, logs=None):
         self.keys = None
-        if not self.append and os.path.exists(self.path):
-            os.remove(self.path)
+        self.text = ""
+        if self.append and os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                self.text = f.read()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        new_file = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
         if self.keys is None:
             self.keys = list(logs)
-        with open(self.path, "a", newline="") as f:
-            writer = csv.writer(f, delimiter=self.separator)
-            if new_file:
-                writer.writerow(["epoch", *self.keys])
-            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+        rows = StringIO()
+        writer = csv.writer(rows, delimiter=self.separator)
+        if not self.text:
+            writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+        self.text += rows.getvalue()
+        data = self.text.encode()
+        io.atomic_write(self.path, lambda f: f.write(data))
 
 
 def _n_positional(fn) -> int:

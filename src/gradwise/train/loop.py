@@ -21,6 +21,7 @@ matrix, and from it accuracy/precision/recall/f1, is computed once per epoch.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -30,7 +31,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
 from . import metrics as M
-from .callbacks import ProgressBar, _overrides
+from .callbacks import ProgressBar, _overrides, check_log_keys
 from .history import History
 from .monitor import HealthMonitor
 
@@ -55,6 +56,18 @@ def set_lr(optimizer, lr: float) -> None:
         optimizer.lr = lr
 
 
+def _check_scheduler(scheduler, has_val: bool) -> None:
+    """fit steps ReduceLROnPlateau with a loss, which improves downward: mode='max' (for an
+    accuracy) would cut the lr while the loss improves."""
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau) and scheduler.mode != "min":
+        raise ValueError(f"fit: ReduceLROnPlateau(mode={scheduler.mode!r}) would be stepped with "
+                         f"{'val_loss' if has_val else 'loss (there is no val_data)'}, which "
+                         f"improves downward: build it with mode='min', or step it yourself "
+                         f"with the value it should watch")
+
+
 def _step_scheduler(scheduler, logs: dict) -> None:
     """One scheduler step per epoch; ReduceLROnPlateau gets val_loss (or loss)."""
     from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -70,6 +83,21 @@ def _array(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
+def _cast(a: np.ndarray, dtype) -> np.ndarray:
+    """Floating data in the model's dtype (float64 NumPy data into a float32 model); other
+    data (integer labels) as it is."""
+    if dtype is None or a.dtype.kind != "f" or a.dtype == dtype:
+        return a
+    return a.astype(dtype)
+
+
+def _tensor(a, dtype) -> Tensor:
+    """A batch as a Tensor in the model's dtype (see _cast)."""
+    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    cast = _cast(data, dtype)
+    return a if isinstance(a, Tensor) and cast is data else Tensor(cast)
+
+
 class _ArrayBatches:
     """Mini-batches of in-memory arrays X, y: shuffle the indices, cut, index whole batches."""
 
@@ -79,9 +107,7 @@ class _ArrayBatches:
             raise ValueError(f"{name}: X has {len(X)} examples but y has {len(y)}")
         if len(X) == 0:
             raise ValueError(f"{name}: the dataset is empty")
-        if dtype is not None:  # float64 NumPy data into a float32 model: cast once, here
-            X = X.astype(dtype, copy=False) if X.dtype.kind == "f" else X
-            y = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
+        X, y = _cast(X, dtype), _cast(y, dtype)  # float64 data into a float32 model: once, here
         self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
         self.steps = -(-len(X) // batch_size)
 
@@ -98,19 +124,20 @@ class _ArrayBatches:
 
 
 class _IterableBatches:
-    """Any re-iterable of (X, y) batches (a DataLoader, a list); arrays become Tensors."""
+    """Any re-iterable of (X, y) batches (a DataLoader, a list); arrays become Tensors, and
+    floating batches take the model's dtype as (X, y) arrays do."""
 
-    def __init__(self, data, name: str):
+    def __init__(self, data, name: str, dtype=None):
         if isinstance(data, Iterator):
             raise TypeError(f"{name}: a one-shot iterator cannot be replayed each epoch; pass a "
                             f"DataLoader, a list of batches or a tuple (X, y)")
-        self.data = data
+        self.data, self.dtype = data, dtype
         self.steps = len(data) if hasattr(data, "__len__") else None
 
     def __iter__(self):
+        dtype = self.dtype
         for X, y in self.data:
-            yield (X if isinstance(X, Tensor) else Tensor(np.asarray(X)),
-                   y if isinstance(y, Tensor) else Tensor(np.asarray(y)))
+            yield _tensor(X, dtype), _tensor(y, dtype)
 
 
 def _is_arrays(data) -> bool:
@@ -121,15 +148,19 @@ def _is_arrays(data) -> bool:
 def _batches(data, batch_size, shuffle, dtype, name):
     if _is_arrays(data):
         return _ArrayBatches(*data, batch_size, shuffle, dtype, name)
-    return _IterableBatches(data, name)
+    return _IterableBatches(data, name, dtype)
 
 
-def _label_check(sets):
-    """A check run once, on the first batch's output: integer class labels of in-memory data
-    ((X, y) arrays) must lie in [0, C) for a model with C outputs. The whole y is checked, so a
-    bad label fails before the first update instead of at the batch that happens to hold it."""
+def _first_output_check(sets, scores):
+    """Checks run once, on the first batch's output, before any update: integer class labels
+    of in-memory data ((X, y) arrays) must lie in [0, C) for a model with C outputs (the whole
+    y is checked, so a bad label fails before the first update instead of at the batch that
+    happens to hold it), and one score per example needs to be known as a logit or a
+    probability when classification metrics are asked for."""
     def check(out) -> None:
         shape = out.shape
+        if scores.names:
+            scores.rule(shape)
         if len(shape) != 2 or shape[1] < 2:
             return
         C = shape[1]
@@ -176,17 +207,59 @@ def _resolve_metrics(metrics) -> tuple[tuple, dict]:
     return tuple(names), fns
 
 
+def _takes_logits(loss_fn) -> bool | None:
+    """What the known gradwise losses read, from the function itself (never from values):
+    cross_entropy and binary_cross_entropy_with_logits take logits, binary_cross_entropy
+    takes probabilities; None for any other loss."""
+    from .. import functional as F
+
+    while isinstance(loss_fn, functools.partial):
+        loss_fn = loss_fn.func
+    if loss_fn is F.cross_entropy or loss_fn is F.binary_cross_entropy_with_logits:
+        return True
+    if loss_fn is F.binary_cross_entropy:
+        return False
+    return None
+
+
+class _Scores:
+    """How the classification metrics read the model's outputs: (m, C) scores by argmax,
+    one score per example ((m,) or (m, 1)) by a threshold, 0 for logits and 0.5 for
+    probabilities. from_logits=None takes it from the loss (see _takes_logits); with any
+    other loss, one score per example is an error that asks for from_logits."""
+
+    def __init__(self, names: tuple, loss_fn, from_logits, who: str):
+        if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+            raise TypeError(f"{who}: from_logits must be True, False or None, got {from_logits!r}")
+        self.names, self.who = names, who
+        self.from_logits = _takes_logits(loss_fn) if from_logits is None else bool(from_logits)
+        self.loss_name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+
+    def rule(self, shape) -> tuple[int, float]:
+        """(number of classes, threshold) for outputs of this shape."""
+        if not M.one_score(shape):
+            return (shape[1] if len(shape) == 2 else 2), 0.5
+        if self.from_logits is None:
+            raise ValueError(
+                f"{self.who}: the model gives one score per example (outputs {tuple(shape)}) and "
+                f"loss_fn {self.loss_name} is not a gradwise loss whose input is known, so the "
+                f"metrics {list(self.names)} cannot tell a logit (positive above 0) from a "
+                f"probability (positive above 0.5): pass from_logits=True or from_logits=False, "
+                f"or metrics=()")
+        return 2, M.binary_threshold(self.from_logits, self.who)
+
+
 class _Tracker:
     """Running sums of one epoch: the loss weighted by batch size, the true and predicted
     labels (for the confusion-matrix metrics), and each callable metric weighted likewise."""
 
-    def __init__(self, names: tuple, fns: dict):
-        self.names, self.fns = names, fns
+    def __init__(self, scores: _Scores, fns: dict):
+        self.scores, self.names, self.fns = scores, scores.names, fns
         self.loss, self.n = 0.0, 0
         self.true, self.pred = [], []  # labels of the batches not yet counted in self.cm
         self.cm = 0
         self.sums = dict.fromkeys(fns, 0.0)
-        self.num_classes = None
+        self.num_classes = self.threshold = None
 
     def update(self, loss: float, X, y, out) -> None:
         n = len(X)
@@ -197,9 +270,9 @@ class _Tracker:
             od = out.data if isinstance(out, Tensor) else np.asarray(out)
             if self.names:
                 if self.num_classes is None:
-                    self.num_classes = od.shape[1] if od.ndim == 2 and od.shape[1] > 1 else 2
+                    self.num_classes, self.threshold = self.scores.rule(od.shape)
                 self.true.append(M.to_labels(yd))
-                self.pred.append(M.to_labels(od))
+                self.pred.append(M.to_labels(od, self.threshold))
             for k, f in self.fns.items():
                 self.sums[k] += float(f(yd, od)) * n
 
@@ -223,15 +296,18 @@ class _Tracker:
 class Trainer:
     """The state of one fit() run, seen by callbacks as self.trainer: model, loss_fn,
     optimizer, scheduler, history, epochs, steps (batches per epoch, None if unknown),
-    epoch (the current one, 0-based) and stop_training (set it to end the run)."""
+    train_data and val_data (as given to fit), epoch (the current one, 0-based) and
+    stop_training (set it to end the run)."""
 
-    def __init__(self, model, loss_fn, optimizer, scheduler, epochs, steps, history, callbacks):
+    def __init__(self, model, loss_fn, optimizer, scheduler, epochs, steps, history, callbacks,
+                 train_data=None, val_data=None):
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
         self.epochs, self.steps, self.history, self.callbacks = epochs, steps, history, callbacks
+        self.train_data, self.val_data = train_data, val_data
         self.epoch = None
         self.stop_training = False
         self.tracker = None
-        self.check_labels = None  # run on the first batch's output, then dropped
+        self.check_output = None  # run on the first batch's output, then dropped
 
     def running_logs(self) -> dict:
         """The loss and metrics of the current epoch so far (computed on demand)."""
@@ -241,16 +317,18 @@ class Trainer:
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         batch_size: int = 32, shuffle: bool = True, callbacks=None, metrics=("accuracy",),
         scheduler=None, verbose: int = 1, seed: int | None = None,
-        initial_epoch: int = 0, monitor=False) -> History:
+        initial_epoch: int = 0, monitor=False, from_logits: bool | None = None) -> History:
     """Train `model` for epochs initial_epoch .. epochs-1; return the History.
 
     loss_fn(out, y) -> scalar Tensor (mean over the batch), e.g. F.cross_entropy.
-    train_data, val_data: (X, y) arrays/Tensors, or a re-iterable of (X, y) batches. Floating
-        arrays are cast once to the model's parameter dtype (float64 NumPy data just works).
+    train_data, val_data: (X, y) arrays/Tensors, or a re-iterable of (X, y) batches (e.g. a
+        DataLoader). Floating data takes the model's parameter dtype (float64 NumPy data just
+        works): arrays are cast once, the batches of a re-iterable as they come.
     metrics: names among 'accuracy', 'precision', 'recall', 'f1' (exact over the epoch:
         binary for one-column or two-class outputs, macro-averaged above), and/or functions
         fn(y_true, y_pred) -> float (averaged over batches, weighted by their size); a dict
-        {name: fn} names them. Outputs (m, C) are scored by argmax, (m,)/(m, 1) by p > 0.5.
+        {name: fn} names them. Outputs (m, C) are scored by argmax; one score per example,
+        (m,) or (m, 1), by a threshold: 0 for logits, 0.5 for probabilities (from_logits).
     scheduler: a gradwise lr scheduler, stepped once per epoch after validation
         (ReduceLROnPlateau.step(val_loss), or loss without validation data).
     verbose: 0 silent, 1 a progress bar per epoch, 2 a line per epoch.
@@ -260,6 +338,11 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     monitor: True (or a HealthMonitor to configure it) watches the training's health per layer:
         gradient norms, update/weight ratios, activations, saturated and dead units, with
         warnings in plain words; the record is history.monitor (see gradwise.train.monitor).
+    from_logits: whether one score per example is a logit (True) or a probability (False),
+        for the classification metrics (Keras' from_logits). None takes it from the loss:
+        F.cross_entropy and F.binary_cross_entropy_with_logits read logits,
+        F.binary_cross_entropy probabilities; with another loss, a model giving one score
+        per example and a classification metric is an error that asks for it.
 
     A NaN or infinite training loss raises FloatingPointError naming the epoch and batch,
     before any update with it; with a TerminateOnNaN callback training stops instead.
@@ -275,6 +358,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
     val = None if val_data is None else _batches(val_data, int(batch_size), False, dtype,
                                                  "fit: val_data")
     names, fns = _resolve_metrics(metrics)
+    scores = _Scores(names, loss_fn, from_logits, "fit")
 
     history = History()
     cbs = list(callbacks or [])
@@ -284,13 +368,18 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
         history.monitor = monitor if isinstance(monitor, HealthMonitor) else HealthMonitor()
         cbs.append(history.monitor)
     cbs.append(history)
-    t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs)
-    t.check_labels = _label_check([(train, "fit: train_data"), (val, "fit: val_data")])
+    t = Trainer(model, loss_fn, optimizer, scheduler, epochs, train.steps, history, cbs,
+                train_data, val_data)
+    t.check_output = _first_output_check([(train, "fit: train_data"), (val, "fit: val_data")],
+                                         scores)
     for c in cbs:
         c.set_trainer(t)
+    logged = {"loss", *names, *fns}
+    check_log_keys(cbs, logged | {"lr"} | ({"val_" + k for k in logged} if val else set()),
+                   val is not None)
 
     try:
-        return _run(t, cbs, train, val, names, fns, initial_epoch, epochs)
+        return _run(t, cbs, train, val, scores, fns, initial_epoch, epochs)
     finally:  # on an error too: no progress bar left half drawn, no monitor hook left behind
         for c in cbs:
             if isinstance(c, ProgressBar):
@@ -299,23 +388,24 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs: int = 1,
                 c.detach()
 
 
-def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> History:
+def _run(t: Trainer, cbs, train, val, scores, fns, initial_epoch, epochs) -> History:
     model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
     batch_begin = [c for c in cbs if _overrides(c, "on_batch_begin")]
     batch_end = [c for c in cbs if _overrides(c, "on_batch_end")]
     for c in cbs:
         c.on_train_begin()
+    _check_scheduler(t.scheduler, val is not None)
     logs = {}
     for epoch in range(initial_epoch, epochs):
         t.epoch = epoch
         for c in cbs:
             c.on_epoch_begin(epoch)
         lr = get_lr(optimizer)
-        logs = _train_epoch(t, train, names, fns, batch_begin, batch_end)
+        logs = _train_epoch(t, train, scores, fns, batch_begin, batch_end)
         if logs is None:  # a NaN loss and a callback that stopped training
             break
         if val is not None:
-            logs.update({"val_" + k: v for k, v in _evaluate(model, loss_fn, val, names, fns).items()})
+            logs.update({"val_" + k: v for k, v in _evaluate(model, loss_fn, val, scores, fns).items()})
         logs["lr"] = lr
         if t.scheduler is not None:
             _step_scheduler(t.scheduler, logs)
@@ -328,17 +418,17 @@ def _run(t: Trainer, cbs, train, val, names, fns, initial_epoch, epochs) -> Hist
     return t.history
 
 
-def _train_epoch(t: Trainer, batches, names, fns, batch_begin, batch_end) -> dict | None:
+def _train_epoch(t: Trainer, batches, scores, fns, batch_begin, batch_end) -> dict | None:
     model, loss_fn, optimizer = t.model, t.loss_fn, t.optimizer
-    t.tracker = tracker = _Tracker(names, fns)
+    t.tracker = tracker = _Tracker(scores, fns)
     model.train()
     for b, (X, y) in enumerate(batches):
         for c in batch_begin:
             c.on_batch_begin(b, {"batch": b, "size": len(X)})
         out = model(X)
-        if t.check_labels is not None:
-            t.check_labels(out)
-            t.check_labels = None
+        if t.check_output is not None:
+            t.check_output(out)
+            t.check_output = None
         loss = loss_fn(out, y)
         value = float(loss.data)
         if not math.isfinite(value):
@@ -388,8 +478,8 @@ class _EvalMode:
         return False
 
 
-def _evaluate(model, loss_fn, batches, names, fns) -> dict:
-    tracker = _Tracker(names, fns)
+def _evaluate(model, loss_fn, batches, scores, fns) -> dict:
+    tracker = _Tracker(scores, fns)
     with _EvalMode(model), no_grad():
         for X, y in batches:
             out = model(X)
@@ -397,30 +487,30 @@ def _evaluate(model, loss_fn, batches, names, fns) -> dict:
     return tracker.result()
 
 
-def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",)) -> dict:
+def evaluate(model, loss_fn, data, batch_size: int = 32, metrics=("accuracy",),
+             from_logits: bool | None = None) -> dict:
     """The loss and metrics of `model` on `data` ((X, y) or an iterable of batches), in eval
-    mode without recording a graph: {'loss': ..., 'accuracy': ...}."""
+    mode without recording a graph: {'loss': ..., 'accuracy': ...}. metrics and from_logits
+    as in fit()."""
     names, fns = _resolve_metrics(metrics)
+    scores = _Scores(names, loss_fn, from_logits, "evaluate")
     return _evaluate(model, loss_fn, _batches(data, int(batch_size), False, _param_dtype(model),
-                                              "evaluate: data"), names, fns)
+                                              "evaluate: data"), scores, fns)
 
 
 def predict(model, X, batch_size: int = 32) -> np.ndarray:
     """The model's outputs for X (an array/Tensor, or an iterable of batches X or (X, y)),
     batch by batch in eval mode without a graph, concatenated into one ndarray."""
+    dtype = _param_dtype(model)
     if isinstance(X, (np.ndarray, Tensor)):
-        X = _array(X)
-        dtype = _param_dtype(model)
-        if dtype is not None and X.dtype.kind == "f":
-            X = X.astype(dtype, copy=False)
+        X = _cast(_array(X), dtype)
         batches = (X[i:i + batch_size] for i in range(0, len(X), batch_size))
     else:
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in X)
     outs = []
     with _EvalMode(model), no_grad():
         for xb in batches:
-            out = model(xb if isinstance(xb, Tensor) else Tensor(np.asarray(xb)))
-            outs.append(out.data)
+            outs.append(model(_tensor(xb, dtype)).data)
     if not outs:
         raise ValueError("predict: no input")
     return np.concatenate(outs)

@@ -4,8 +4,10 @@ Predictions may be class labels or model outputs; `to_labels` turns outputs into
     (m, C) scores, C > 1        -> argmax over classes (logits or probabilities alike)
     (m,) or (m, 1) floats       -> 1 where p > threshold (0.5: probabilities), else 0
     integers or bools           -> themselves
-For binary logits pass threshold=0.0. Targets go through the same rule (one-hot rows become
-labels, float 0/1 targets become ints).
+For binary logits pass threshold=0.0 (binary_threshold(from_logits) gives the right one).
+Whether one score per example is a logit or a probability cannot be read off its values (a
+logit of 0.3 is a valid probability too), so it is always said, never guessed. Targets go
+through the same rule (one-hot rows become labels, float 0/1 targets become ints).
 
 With TP, FP, FN, TN counted for the positive class (or, for average='macro', for each class
 c against the rest, then averaged over classes with equal weight):
@@ -21,7 +23,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["to_labels", "accuracy", "confusion_matrix", "precision", "recall", "f1",
+__all__ = ["to_labels", "one_score", "binary_threshold", "accuracy", "confusion_matrix", "precision", "recall", "f1",
            "precision_recall_f1", "from_confusion"]
 
 
@@ -42,6 +44,24 @@ def to_labels(y, threshold: float = 0.5) -> np.ndarray:
     if y.dtype.kind == "f":
         return (y > threshold).astype(np.int64)
     return y.astype(np.int64, copy=False)
+
+
+def one_score(shape) -> bool:
+    """Whether outputs of this shape hold one score per example ((m,) or (m, 1)): those need a
+    threshold, unlike (m, C) scores, whose argmax is the same for logits and probabilities."""
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
+
+
+def binary_threshold(from_logits, who: str = "metrics") -> float:
+    """The decision threshold of one score per example: 0 for logits (sigmoid(z) > 0.5 exactly
+    when z > 0), 0.5 for probabilities. from_logits must be said: None is an error."""
+    if from_logits is None:
+        raise ValueError(f"{who}: one score per example could be a logit (positive above 0) "
+                         f"or a probability (positive above 0.5), and its values cannot tell "
+                         f"which: pass from_logits=True or from_logits=False")
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"{who}: from_logits must be True or False, got {from_logits!r}")
+    return 0.0 if from_logits else 0.5
 
 
 def _pair(y_true, y_pred, threshold):

@@ -57,6 +57,13 @@ class FreshCanvases:
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
 
+    def state_dict(self) -> dict:
+        """The passes drawn so far: a checkpoint resumes with the next pass's canvases."""
+        return {"seed": self.seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+
     def __iter__(self):
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
