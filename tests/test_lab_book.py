@@ -23,7 +23,7 @@ from gradwise.lab.book import (BOOK_BN_EPS, BookDropout, batches, decay_weights_
 from gradwise.lab.core import Experiment
 from gradwise.lab.report import rerun
 
-from shared_data import SHARED
+from shared_data import SHARED, skip_reason
 
 BOOK = [n for n, e in REGISTRY.items() if e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]
 
@@ -89,7 +89,7 @@ def _holds(ours, expectation) -> bool:
 def test_quick_run_reproduces(name, tmp_path, data_env):
     exp = REGISTRY[name]
     if exp.missing_data():
-        pytest.skip(f"{name} needs {exp.missing_data()} (set GRADWISE_DATA)")
+        pytest.skip(f"{name}: {skip_reason(exp.missing_data())}")
     result = exp.run(tmp_path, quick=True, progress=False)
     failed = [c for c in result.checks if not c["ok"]]
     assert result.checks and not failed, f"{name}: not reproduced: {failed}"
