@@ -160,3 +160,90 @@ def test_python_dash_m_is_the_same_command():
                          text=True, cwd=Path(__file__).parent, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "planar" in out.stdout
+
+
+# ---- every command makes its output folders before it works, and fails fast on a bad path ----
+MOONS = {"dataset": "moons", "epochs": 2, "n_samples": 200}
+
+
+def test_train_makes_its_output_folder(runner, tmp_path, monkeypatch):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(MOONS))
+    out = runner.invoke(main, ["train", str(config), "--out", str(tmp_path / "new" / "deeper"),
+                               "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "new" / "deeper" / "model.npz").is_file()
+    monkeypatch.chdir(tmp_path)                       # the default, runs/train, in a fresh folder
+    out = runner.invoke(main, ["train", str(config), "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "runs" / "train" / "model.npz").is_file()
+
+
+def test_style_makes_the_folders_of_its_image_and_costs(runner, tmp_path):
+    image, costs = tmp_path / "images" / "h.png", tmp_path / "logs" / "costs.json"
+    out = runner.invoke(main, ["style", "-o", str(image), "--size", "16", "--iterations", "2",
+                               "--costs", str(costs), "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert image.is_file() and (tmp_path / "images" / "h-style.png").is_file()
+    assert len(json.loads(costs.read_text())["J"]) >= 2
+
+
+def _refuse_work(monkeypatch):
+    """Every function that trains, searches or optimizes fails the test if it is reached."""
+    import gradwise.models.mnist
+    import gradwise.search.commands
+    import gradwise.vision.digits
+    import gradwise.vision.one_shot
+    import gradwise.vision.style
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the work started before the output path was checked")
+
+    for module, name in [(gradwise.search.commands, "train_config"),
+                         (gradwise.search.commands, "random_search"),
+                         (gradwise.vision.one_shot, "one_shot_demo"),
+                         (gradwise.vision.digits, "train_digit_detector"),
+                         (gradwise.vision.digits, "write_sample"),
+                         (gradwise.vision.digits, "detect_file"),
+                         (gradwise.vision.style, "transfer_style"),
+                         (gradwise.models.mnist, "transfer_digits"),
+                         (gradwise.models.mnist, "train_recipe")]:
+        monkeypatch.setattr(module, name, reached)
+    monkeypatch.setattr(REGISTRY["ewa"], "fn", reached)
+
+
+def test_an_unwritable_output_path_fails_before_any_work(runner, tmp_path, monkeypatch):
+    _refuse_work(monkeypatch)
+    blocker = tmp_path / "notes.txt"                  # a file where a folder would have to be
+    blocker.write_text("mine")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(MOONS))
+    image = tmp_path / "in.png"
+    image.write_bytes(b"not needed")
+    bad = str(blocker / "sub")
+    commands = [
+        ["train", str(config), "--out", bad],
+        ["search", "--trials", "1", "--executor", "serial", "--out", bad],
+        ["verify", "--out", bad],
+        ["verify", "--out", str(tmp_path / "v"), "--save-model", f"{bad}/m.npz"],
+        ["detect", "--train", "--weights", f"{bad}/w.npz"],
+        ["detect", "--sample", f"{bad}/canvas.png"],
+        ["detect", str(image), "-o", f"{bad}/boxes.png"],
+        ["style", "-o", f"{bad}/h.png"],
+        ["style", "-o", str(tmp_path / "h.png"), "--costs", f"{bad}/c.json"],
+        ["lab", "run", "ewa", "--out", bad],
+        ["lab", "report", "--write", f"{bad}/r.md"],
+    ]
+    for args in commands:
+        out = runner.invoke(main, args)
+        assert out.exit_code in (1, 2), (args, out.output)
+        assert "cannot write to" in out.output and "notes.txt" in out.output, (args, out.output)
+        assert out.exception is None or isinstance(out.exception, SystemExit), (args, out.exception)
+    out = runner.invoke(main, ["style", "-o", str(tmp_path / "h.gif")])
+    assert out.exit_code == 2 and "write a .png or .jpg" in out.output
+    from gradwise.models.mnist import main as mnist_main
+
+    for recipe in ("transfer", "lenet5"):
+        with pytest.raises(SystemExit) as stop:
+            mnist_main([recipe, "--json", f"{bad}/r.json"])
+        assert stop.value.code == 2

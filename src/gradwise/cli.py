@@ -23,6 +23,17 @@ import click
 DEFAULT_OUT = "runs/lab"
 
 
+def _writable(path, option: str, folder: bool = False):
+    """Create the output `path` (a folder, or a file's folder) before any work, so a bad
+    path fails in a second rather than after the training; a usage error naming `option`."""
+    from .io import prepare_output
+
+    try:
+        return prepare_output(path, folder=folder)
+    except OSError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gradwise")
 def main():
@@ -80,6 +91,7 @@ def lab_run(names, run_all, available, quick, out, no_progress):
     if unknown:
         raise click.UsageError(f"unknown experiment(s) {', '.join(unknown)}; see `gradwise lab list`")
     names = list(dict.fromkeys(names))
+    _writable(out, "--out", folder=True)
     start, reproduced, failed, skipped = time.perf_counter(), [], [], []
     for name in names:
         exp = REGISTRY[name]
@@ -122,6 +134,8 @@ def lab_report(out, write, brief):
     from .lab import collect, markdown
     from .lab.report import brief_markdown
 
+    if write:
+        _writable(write, "--write")
     results = collect(Path(out))
     if not results:
         raise click.ClickException(f"no results in {out}/: run `gradwise lab run --all` first")
@@ -184,7 +198,7 @@ def search(space, dataset, trials, rounds, top, metric, seed, executor, workers,
         space = read_space(space) if space else dict(DEFAULT_SPACE)
         run_search(space, dataset, trials, rounds, top, seed, metric,
                    "ray" if ray_address else executor, workers, ray_address, out, echo=click.echo)
-    except (ValueError, TypeError, ImportError) as e:
+    except (ValueError, TypeError, ImportError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
 
@@ -214,7 +228,7 @@ def train(config, out, monitor, babysit, human_error, no_progress):
     try:
         run_train(config, out, monitor, babysit, human_error, verbose=0 if no_progress else 1,
                   echo=click.echo)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
 
@@ -257,9 +271,15 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
 
     if not (image or do_train or sample):
         raise click.UsageError("give an IMAGE to detect on, --train or --sample PNG")
+    if image:
+        out = out or str(Path(image).with_name(Path(image).stem + "-boxes.png"))
+        _writable(out, "-o")
+    if do_train:
+        _writable(weights, "--weights")
+    if sample:
+        _writable(sample, "--sample")
     try:
         if do_train:
-            Path(weights).parent.mkdir(parents=True, exist_ok=True)
             size = ({"n_train": 2000, "n_test": 200, "epochs": 4} if quick
                     else {"n_train": n_train, "epochs": epochs})
             train_digit_detector(weights, seed=seed, verbose=0 if no_progress else 1, echo=click.echo,
@@ -267,7 +287,6 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
         if sample:
             write_sample(sample, seed=seed, echo=click.echo)
         if image:
-            out = out or str(Path(image).with_name(Path(image).stem + "-boxes.png"))
             detect_file(image, out, weights, score, iou, max_boxes, echo=click.echo)
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -325,6 +344,9 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
     if not widths or min(widths) < 1:
         raise click.BadParameter(f"expected comma-separated positive ints, got {channels!r}",
                                  param_hint="--channels")
+    _writable(out, "--out", folder=True)
+    if save_model:
+        _writable(save_model, "--save-model")
     try:
         result, net = one_shot_demo(dataset, classes, epochs=epochs,
                                     train_images=train_images or None, loss=loss, mining=mining,
@@ -335,7 +357,6 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
     except (FileNotFoundError, DatasetIntegrityError, ValueError) as e:   # e.g. too many blocks
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())
-    Path(out).mkdir(parents=True, exist_ok=True)
     js = save_result(result, Path(out) / f"verify-{dataset}.json")
     png = plot_roc(result, Path(out) / f"verify-{dataset}-roc.png")
     click.echo(f"results in {js}, ROC in {png}")
@@ -416,6 +437,11 @@ def style(content, style_image, output, size, iterations, alpha, beta, tv_weight
 
     if (content is None) != (style_image is None):
         raise click.UsageError("give both CONTENT and STYLE, or neither for the built-in example")
+    if Path(output).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise click.BadParameter(f"write a .png or .jpg, got '{Path(output).name}'", param_hint="-o")
+    _writable(output, "-o")
+    if costs:
+        _writable(costs, "--costs")
 
     net = FeatureNet()
     layers = _style_layers(style_layers) if style_layers else list(STYLE_LAYERS)

@@ -27,7 +27,7 @@ from .. import functional as F
 from ..autograd import no_grad
 from ..data import DataLoader, RandomCrop
 from ..datasets import load_mnist
-from ..io import atomic_write
+from ..io import atomic_write, prepare_output
 from ..nn import Module
 from ..optim import Adam
 from ..optim.lr_scheduler import ExponentialLR
@@ -241,6 +241,11 @@ def main(argv=None) -> int:
     ap.add_argument("--per-class", type=int, default=10, help="transfer: labels per digit 5-9")
     ap.add_argument("--json", default=None, help="also write the record to this file")
     args = ap.parse_args(argv)
+    if args.json:   # before the training: a bad path fails now, not after it
+        try:
+            prepare_output(args.json)
+        except OSError as e:
+            ap.error(f"--json: {e}")
     if args.recipe == "transfer":
         out = transfer_digits(args.per_class, seed=args.seed)
     else:
