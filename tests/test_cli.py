@@ -100,14 +100,16 @@ def test_missing_data_is_reported_or_skipped(runner, monkeypatch, tmp_path):
     monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("HOME", str(tmp_path))
     out = runner.invoke(main, ["lab", "run", "regularization", "--no-progress", "--out", str(tmp_path)])
-    assert out.exit_code == 1
-    assert "regularization: not run: dataset file 'course/data.mat' not found" in out.output
-    assert "not reproduced: regularization" in out.output
+    assert out.exit_code == 1                        # asked for by name, it could not run
+    assert "regularization: not run: data missing (course/data.mat)" in out.output
+    assert "dataset file 'course/data.mat' not found" in out.output      # the loader's words
+    assert out.output.splitlines()[-1].endswith("not run: data missing: regularization")
     out = runner.invoke(main, ["lab", "run", "regularization", "ewa", "--available", "--no-progress",
                                "--out", str(tmp_path)])
     assert out.exit_code == 0, out.output
-    assert "regularization: skipped, its data is not here (course/data.mat)" in out.output
-    assert out.output.splitlines()[-1].endswith("skipped for missing data: regularization")
+    assert "== regularization: not run: data missing (course/data.mat)" in out.output
+    assert "no public mirror serves their files" in out.output
+    assert out.output.splitlines()[-1].endswith("not run: data missing: regularization")
 
 
 def test_downloadable_data_is_not_skipped_and_offline_is_a_clear_failure(runner, monkeypatch,
@@ -127,11 +129,48 @@ def test_downloadable_data_is_not_skipped_and_offline_is_a_clear_failure(runner,
     assert two_layer.endswith("(not here: downloaded on first use)")
     regularization = next(line for line in listing.splitlines() if line.startswith("regularization"))
     assert regularization.endswith("(not found)")
-    out = runner.invoke(main, ["lab", "run", "two_layer_net", "--available", "--quick", "--no-progress",
+    out = runner.invoke(main, ["lab", "run", "two_layer_net", "--quick", "--no-progress",
                                "--out", str(tmp_path)])
     assert out.exit_code == 1
-    assert "two_layer_net: not run:" in out.output and "train-images-idx3-ubyte.gz" in out.output
-    assert "skipped" not in out.output.splitlines()[-1]
+    assert "two_layer_net: not run: data missing (mnist/train-images-idx3-ubyte.gz" in out.output
+    assert "download failed" in out.output and "network is unreachable" in out.output
+
+
+def test_offline_mnist_experiments_are_listed_once_as_data_missing(runner, monkeypatch, tmp_path):
+    """Offline, the first MNIST experiment tries the mirrors once; the others are not run
+    either, each in one line, the loader's explanation printed once; no empty cache folder."""
+    import urllib.request
+
+    calls = []
+
+    def offline(url, *args, **kwargs):
+        calls.append(url)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    book = ["two_layer_net", "optimizer_comparison", "weight_init", "batch_norm"]
+    results = tmp_path / "results"
+    out = runner.invoke(main, ["lab", "run", *book, "ewa", "regularization", "--available",
+                               "--quick", "--no-progress", "--out", str(results)])
+    assert out.exit_code == 0, out.output             # --available: missing data is no failure
+    assert len(calls) == 2                            # one file, two mirrors, once
+    assert out.output.count("looked for it at") == 1 and out.output.count("Traceback") == 0
+    for name in book + ["regularization"]:
+        assert out.output.count(f"{name}: not run: data missing (") == 1, name
+    last = out.output.splitlines()[-1]
+    assert last.startswith("1/1 experiment(s) reproduced in ") and last.endswith(
+        f"results in {results}/; not run: data missing: {', '.join(book)}, regularization")
+    assert not (tmp_path / "home").exists()
+    report = runner.invoke(main, ["lab", "report", "--brief", "--out", str(results)])
+    assert report.exit_code == 0, report.output
+    lines = report.output.splitlines()
+    assert "1/1 reproduced" in lines
+    data_line = next(line for line in lines if line.startswith("not run: data missing: "))
+    assert set(data_line.removeprefix("not run: data missing: ").split(", ")) >= {*book, "regularization"}
+    other = next(line for line in lines if line.startswith("not run: ") and line != data_line)
+    assert "planar" in other and "ewa" not in other
 
 
 def test_a_failed_reproduction_exits_nonzero(runner, tmp_path, monkeypatch):

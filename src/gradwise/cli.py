@@ -69,7 +69,8 @@ def lab_list():
 @click.option("--all", "run_all", is_flag=True, help="Run every experiment.")
 @click.option("--available", is_flag=True,
               help="Skip (and list) the experiments whose dataset files are not on this machine "
-                   "and cannot be downloaded (the course files); MNIST downloads on first use.")
+                   "and cannot be downloaded (the course files; MNIST when its download fails): "
+                   "they do not count as failures.")
 @click.option("--quick", is_flag=True, help="A smaller run that checks the key numbers (as the tests do).")
 @click.option("--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
               help="Folder for the JSON results and PNG plots.")
@@ -77,7 +78,10 @@ def lab_list():
 def lab_run(names, run_all, available, quick, out, no_progress):
     """Run experiments NAMES (or --all) and compare them with the published numbers.
 
-    Exits with status 1 unless every experiment that ran reproduced its reference."""
+    An experiment whose dataset files are missing (and could not be downloaded) is listed
+    once as "not run: data missing", and the files it needs are not asked for again.
+    Exits with status 1 unless every experiment that ran reproduced its reference and, without
+    --available, every one named could run."""
     from .datasets import DatasetIntegrityError
     from .lab import REGISTRY
 
@@ -92,32 +96,48 @@ def lab_run(names, run_all, available, quick, out, no_progress):
         raise click.UsageError(f"unknown experiment(s) {', '.join(unknown)}; see `gradwise lab list`")
     names = list(dict.fromkeys(names))
     _writable(out, "--out", folder=True)
-    start, reproduced, failed, skipped = time.perf_counter(), [], [], []
+    start, reproduced, failed, no_data = time.perf_counter(), [], [], []
+    absent, why = set(), {}    # files that turned out missing; the loader's words, once per set
     for name in names:
         exp = REGISTRY[name]
-        missing = exp.unobtainable_data()
-        if available and missing:
-            click.echo(f"== {name}: skipped, its data is not here ({', '.join(missing)})")
-            skipped.append(name)
+        missing = [rel for rel in exp.needs if rel in absent] or (
+            exp.unobtainable_data() if available else [])
+        if missing:                # known missing: not tried (nor downloaded) again
+            click.echo(f"== {name}: not run: data missing ({', '.join(missing)})")
+            no_data.append(name)
             continue
         click.echo(f"== {name}: {exp.title}" + (" (quick)" if quick else ""))
         try:
             result = exp.run(Path(out), quick=quick, progress=not no_progress)
         except (FileNotFoundError, DatasetIntegrityError) as e:
-            click.echo(f"{name}: not run: {e}", err=True)
-            failed.append(name)
+            missing = exp.missing_data() if isinstance(e, FileNotFoundError) else []
+            if not missing:        # a damaged file, or another file missing: a failure
+                click.echo(f"{name}: not run: {e}", err=True)
+                failed.append(name)
+                continue
+            absent.update(missing)
+            why.setdefault(tuple(missing), str(e))
+            click.echo(f"{name}: not run: data missing ({', '.join(missing)})")
+            no_data.append(name)
             continue
         click.echo(result.summary())
         (reproduced if result.reproduced else failed).append(name)
+    for text in why.values():
+        click.echo(text, err=True)
+    unmirrored = [n for n in no_data if REGISTRY[n].unobtainable_data()]
+    if unmirrored:
+        click.echo(f"{', '.join(unmirrored)}: no public mirror serves their files; put them in "
+                   f"a folder (as course/NAME) and point $GRADWISE_DATA at it "
+                   f"(see `gradwise lab list`)", err=True)
     ran = len(reproduced) + len(failed)
     line = (f"{len(reproduced)}/{ran} experiment(s) reproduced in {time.perf_counter() - start:.1f} s; "
             f"results in {out}/")
     if failed:
         line += f"; not reproduced: {', '.join(failed)}"
-    if skipped:
-        line += f"; skipped for missing data: {', '.join(skipped)}"
+    if no_data:
+        line += f"; not run: data missing: {', '.join(no_data)}"
     click.echo(line)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or (no_data and not available) else 0)
 
 
 @lab.command("report")
@@ -132,7 +152,7 @@ def lab_report(out, write, brief):
     """Print the Markdown table of results: experiment, reference, gradwise, reproduced, plots."""
     from .io import atomic_write
     from .lab import collect, markdown
-    from .lab.report import brief_markdown
+    from .lab.report import brief_markdown, not_run
 
     if write:
         _writable(write, "--write")
@@ -146,6 +166,11 @@ def lab_report(out, write, brief):
     click.echo(table(f"{out}/"))
     n = sum(r.reproduced for r in results)
     click.echo(f"\n{n}/{len(results)} reproduced")
+    no_data, other = not_run(results)
+    if no_data:
+        click.echo(f"not run: data missing: {', '.join(no_data)}")
+    if other:
+        click.echo(f"not run: {', '.join(other)}")
     if write:
         rel = os.path.relpath(out, start=os.path.dirname(os.path.abspath(write)))
         text = table(f"{Path(rel).as_posix()}/") + "\n"
