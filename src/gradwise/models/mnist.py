@@ -233,13 +233,20 @@ def transfer_digits(per_class: int = 10, backbone_epochs: int = 3, head_epochs: 
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m gradwise.models.mnist`."""
+    ap = argparse.ArgumentParser(prog="python -m gradwise.models.mnist",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("recipe", choices=sorted(RECIPES) + ["transfer"])
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-class", type=int, default=10, help="transfer: labels per digit 5-9")
     ap.add_argument("--json", default=None, help="also write the record to this file")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
     if args.json:   # before the training: a bad path fails now, not after it
         try:
