@@ -100,14 +100,16 @@ def test_missing_data_is_reported_or_skipped(runner, monkeypatch, tmp_path):
     monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("HOME", str(tmp_path))
     out = runner.invoke(main, ["lab", "run", "regularization", "--no-progress", "--out", str(tmp_path)])
-    assert out.exit_code == 1
-    assert "regularization: not run: dataset file 'course/data.mat' not found" in out.output
-    assert "not reproduced: regularization" in out.output
+    assert out.exit_code == 1                        # asked for by name, it could not run
+    assert "regularization: not run: data missing (course/data.mat)" in out.output
+    assert "dataset file 'course/data.mat' not found" in out.output      # the loader's words
+    assert out.output.splitlines()[-1].endswith("not run: data missing: regularization")
     out = runner.invoke(main, ["lab", "run", "regularization", "ewa", "--available", "--no-progress",
                                "--out", str(tmp_path)])
     assert out.exit_code == 0, out.output
-    assert "regularization: skipped, its data is not here (course/data.mat)" in out.output
-    assert out.output.splitlines()[-1].endswith("skipped for missing data: regularization")
+    assert "== regularization: not run: data missing (course/data.mat)" in out.output
+    assert "no public mirror serves their files" in out.output
+    assert out.output.splitlines()[-1].endswith("not run: data missing: regularization")
 
 
 def test_downloadable_data_is_not_skipped_and_offline_is_a_clear_failure(runner, monkeypatch,
@@ -127,11 +129,48 @@ def test_downloadable_data_is_not_skipped_and_offline_is_a_clear_failure(runner,
     assert two_layer.endswith("(not here: downloaded on first use)")
     regularization = next(line for line in listing.splitlines() if line.startswith("regularization"))
     assert regularization.endswith("(not found)")
-    out = runner.invoke(main, ["lab", "run", "two_layer_net", "--available", "--quick", "--no-progress",
+    out = runner.invoke(main, ["lab", "run", "two_layer_net", "--quick", "--no-progress",
                                "--out", str(tmp_path)])
     assert out.exit_code == 1
-    assert "two_layer_net: not run:" in out.output and "train-images-idx3-ubyte.gz" in out.output
-    assert "skipped" not in out.output.splitlines()[-1]
+    assert "two_layer_net: not run: data missing (mnist/train-images-idx3-ubyte.gz" in out.output
+    assert "download failed" in out.output and "network is unreachable" in out.output
+
+
+def test_offline_mnist_experiments_are_listed_once_as_data_missing(runner, monkeypatch, tmp_path):
+    """Offline, the first MNIST experiment tries the mirrors once; the others are not run
+    either, each in one line, the loader's explanation printed once; no empty cache folder."""
+    import urllib.request
+
+    calls = []
+
+    def offline(url, *args, **kwargs):
+        calls.append(url)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    book = ["two_layer_net", "optimizer_comparison", "weight_init", "batch_norm"]
+    results = tmp_path / "results"
+    out = runner.invoke(main, ["lab", "run", *book, "ewa", "regularization", "--available",
+                               "--quick", "--no-progress", "--out", str(results)])
+    assert out.exit_code == 0, out.output             # --available: missing data is no failure
+    assert len(calls) == 2                            # one file, two mirrors, once
+    assert out.output.count("looked for it at") == 1 and out.output.count("Traceback") == 0
+    for name in book + ["regularization"]:
+        assert out.output.count(f"{name}: not run: data missing (") == 1, name
+    last = out.output.splitlines()[-1]
+    assert last.startswith("1/1 experiment(s) reproduced in ") and last.endswith(
+        f"results in {results}/; not run: data missing: {', '.join(book)}, regularization")
+    assert not (tmp_path / "home").exists()
+    report = runner.invoke(main, ["lab", "report", "--brief", "--out", str(results)])
+    assert report.exit_code == 0, report.output
+    lines = report.output.splitlines()
+    assert "1/1 reproduced" in lines
+    data_line = next(line for line in lines if line.startswith("not run: data missing: "))
+    assert set(data_line.removeprefix("not run: data missing: ").split(", ")) >= {*book, "regularization"}
+    other = next(line for line in lines if line.startswith("not run: ") and line != data_line)
+    assert "planar" in other and "ewa" not in other
 
 
 def test_a_failed_reproduction_exits_nonzero(runner, tmp_path, monkeypatch):
@@ -160,3 +199,90 @@ def test_python_dash_m_is_the_same_command():
                          text=True, cwd=Path(__file__).parent, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "planar" in out.stdout
+
+
+# ---- every command makes its output folders before it works, and fails fast on a bad path ----
+MOONS = {"dataset": "moons", "epochs": 2, "n_samples": 200}
+
+
+def test_train_makes_its_output_folder(runner, tmp_path, monkeypatch):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(MOONS))
+    out = runner.invoke(main, ["train", str(config), "--out", str(tmp_path / "new" / "deeper"),
+                               "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "new" / "deeper" / "model.npz").is_file()
+    monkeypatch.chdir(tmp_path)                       # the default, runs/train, in a fresh folder
+    out = runner.invoke(main, ["train", str(config), "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "runs" / "train" / "model.npz").is_file()
+
+
+def test_style_makes_the_folders_of_its_image_and_costs(runner, tmp_path):
+    image, costs = tmp_path / "images" / "h.png", tmp_path / "logs" / "costs.json"
+    out = runner.invoke(main, ["style", "-o", str(image), "--size", "16", "--iterations", "2",
+                               "--costs", str(costs), "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert image.is_file() and (tmp_path / "images" / "h-style.png").is_file()
+    assert len(json.loads(costs.read_text())["J"]) >= 2
+
+
+def _refuse_work(monkeypatch):
+    """Every function that trains, searches or optimizes fails the test if it is reached."""
+    import gradwise.models.mnist
+    import gradwise.search.commands
+    import gradwise.vision.digits
+    import gradwise.vision.one_shot
+    import gradwise.vision.style
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the work started before the output path was checked")
+
+    for module, name in [(gradwise.search.commands, "train_config"),
+                         (gradwise.search.commands, "random_search"),
+                         (gradwise.vision.one_shot, "one_shot_demo"),
+                         (gradwise.vision.digits, "train_digit_detector"),
+                         (gradwise.vision.digits, "write_sample"),
+                         (gradwise.vision.digits, "detect_file"),
+                         (gradwise.vision.style, "transfer_style"),
+                         (gradwise.models.mnist, "transfer_digits"),
+                         (gradwise.models.mnist, "train_recipe")]:
+        monkeypatch.setattr(module, name, reached)
+    monkeypatch.setattr(REGISTRY["ewa"], "fn", reached)
+
+
+def test_an_unwritable_output_path_fails_before_any_work(runner, tmp_path, monkeypatch):
+    _refuse_work(monkeypatch)
+    blocker = tmp_path / "notes.txt"                  # a file where a folder would have to be
+    blocker.write_text("mine")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(MOONS))
+    image = tmp_path / "in.png"
+    image.write_bytes(b"not needed")
+    bad = str(blocker / "sub")
+    commands = [
+        ["train", str(config), "--out", bad],
+        ["search", "--trials", "1", "--executor", "serial", "--out", bad],
+        ["verify", "--out", bad],
+        ["verify", "--out", str(tmp_path / "v"), "--save-model", f"{bad}/m.npz"],
+        ["detect", "--train", "--weights", f"{bad}/w.npz"],
+        ["detect", "--sample", f"{bad}/canvas.png"],
+        ["detect", str(image), "-o", f"{bad}/boxes.png"],
+        ["style", "-o", f"{bad}/h.png"],
+        ["style", "-o", str(tmp_path / "h.png"), "--costs", f"{bad}/c.json"],
+        ["lab", "run", "ewa", "--out", bad],
+        ["lab", "report", "--write", f"{bad}/r.md"],
+    ]
+    for args in commands:
+        out = runner.invoke(main, args)
+        assert out.exit_code in (1, 2), (args, out.output)
+        assert "cannot write to" in out.output and "notes.txt" in out.output, (args, out.output)
+        assert out.exception is None or isinstance(out.exception, SystemExit), (args, out.exception)
+    out = runner.invoke(main, ["style", "-o", str(tmp_path / "h.gif")])
+    assert out.exit_code == 2 and "write a .png or .jpg" in out.output
+    from gradwise.models.mnist import main as mnist_main
+
+    for recipe in ("transfer", "lenet5"):
+        with pytest.raises(SystemExit) as stop:
+            mnist_main([recipe, "--json", f"{bad}/r.json"])
+        assert stop.value.code == 2

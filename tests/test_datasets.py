@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import struct
+import time
 import urllib.error
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from gradwise.datasets import (
     to_course_layout,
 )
 
-from shared_data import DATA, needs_mnist
+from shared_data import CATVNONCAT, DATA, FOOTBALL, needs, needs_fashion_mnist, needs_mnist
 
 
 LABELS_REL = "mnist/t10k-labels-idx1-ubyte.gz"   # the smallest real file (4542 bytes)
@@ -74,10 +75,9 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-@needs_mnist
 @pytest.mark.parametrize("loader, train_counts, test_counts", [
-    (load_mnist, MNIST_TRAIN_COUNTS, MNIST_TEST_COUNTS),
-    (load_fashion_mnist, [6000] * 10, [1000] * 10),
+    pytest.param(load_mnist, MNIST_TRAIN_COUNTS, MNIST_TEST_COUNTS, marks=needs_mnist),
+    pytest.param(load_fashion_mnist, [6000] * 10, [1000] * 10, marks=needs_fashion_mnist),
 ])
 def test_mnist_like_default_switches(loader, train_counts, test_counts):
     (x, t), (xt, tt) = loader(data_dir=DATA)
@@ -113,7 +113,7 @@ def test_mnist_idx_header_facts_and_env_lookup(monkeypatch):
     assert len(FASHION_MNIST_CLASSES) == 10 and FASHION_MNIST_CLASSES[9] == "Ankle boot"
 
 
-@needs_mnist
+@needs(*CATVNONCAT)
 def test_catvnoncat_shapes_counts_and_classes():
     (x, y), (xt, yt), classes = load_catvnoncat(data_dir=DATA)
     assert x.shape == (209, 64, 64, 3) and xt.shape == (50, 64, 64, 3)
@@ -126,10 +126,9 @@ def test_catvnoncat_shapes_counts_and_classes():
     np.testing.assert_array_equal(yc, yt)
 
 
-@needs_mnist
 @pytest.mark.parametrize("loader, n, counts, names", [
-    (load_signs, 120, [20] * 6, list(SIGNS_CLASSES)),
-    (load_happy, 150, [66, 84], list(HAPPY_CLASSES)),
+    pytest.param(load_signs, 120, [20] * 6, list(SIGNS_CLASSES), marks=needs("course/test_signs.h5")),
+    pytest.param(load_happy, 150, [66, 84], list(HAPPY_CLASSES), marks=needs("course/test_happy.h5")),
 ])
 def test_signs_and_happy_test_halves(loader, n, counts, names):
     (x, y), classes = loader(data_dir=DATA, split="test")
@@ -138,22 +137,27 @@ def test_signs_and_happy_test_halves(loader, n, counts, names):
     assert classes == names
 
 
-@needs_mnist
-@pytest.mark.parametrize("loader, missing", [(load_signs, "train_signs.h5"), (load_happy, "train_happy.h5")])
-def test_missing_training_half_is_named(loader, missing, isolated):
+@pytest.mark.parametrize("loader, missing", [
+    pytest.param(load_signs, "train_signs.h5", marks=needs("course/test_signs.h5")),
+    pytest.param(load_happy, "train_happy.h5", marks=needs("course/test_happy.h5")),
+])
+def test_missing_training_half_is_named(loader, missing, isolated, tmp_path):
+    test_half = "course/" + missing.replace("train_", "test_")
+    (tmp_path / "course").mkdir()
+    (tmp_path / test_half).symlink_to(DATA / test_half)       # a folder with the test half only
     with pytest.raises(FileNotFoundError) as err:
-        loader(data_dir=DATA)                                  # split='both' needs both files
+        loader(data_dir=tmp_path)                              # split='both' needs both files
     msg = str(err.value)
-    assert f"course/{missing}" in msg and str(DATA / "course" / missing) in msg
+    assert f"course/{missing}" in msg and str(tmp_path / "course" / missing) in msg
     assert "split='test'" in msg and "data_dir=" in msg and "GRADWISE_DATA" in msg
     assert isolated == []                                      # course files are never downloaded
     with pytest.raises(FileNotFoundError, match=missing):
-        loader(data_dir=DATA, split="train")
+        loader(data_dir=tmp_path, split="train")
     with pytest.raises(ValueError, match="split must be one of"):
-        loader(data_dir=DATA, split="dev")
+        loader(data_dir=tmp_path, split="dev")
 
 
-@needs_mnist
+@needs(*FOOTBALL)
 def test_football_data_mat():
     (X, y), (Xv, yv) = load_football(data_dir=DATA)
     assert X.shape == (211, 2) and Xv.shape == (200, 2) and X.dtype == np.float32
@@ -166,7 +170,7 @@ def test_football_data_mat():
     np.testing.assert_array_equal(Xv64, mat["Xval"])
 
 
-@needs_mnist
+@needs(*CATVNONCAT, *FOOTBALL)
 def test_course_layout_is_the_course_reshape_and_round_trips():
     (x, y), _, _ = load_catvnoncat(data_dir=DATA)
     Xc, Yc = to_course_layout(x, y)
@@ -222,7 +226,7 @@ def test_offline_error_names_files_places_and_the_fix(isolated, tmp_path):
     assert "download failed" in msg and "Network is unreachable" in msg
     assert "data_dir=" in msg and "GRADWISE_DATA" in msg                # how to point at files
     assert len(isolated) == 2                                           # both mirrors tried, once
-    assert [p for p in cache.rglob("*") if p.is_file()] == []           # nothing half-written
+    assert list(Path(os.environ["HOME"]).iterdir()) == []               # no file, no empty folder
     assert "t10k-labels-idx1-ubyte.gz" in msg                           # every missing file named
     with pytest.raises(FileNotFoundError, match="download disabled"):
         load_fashion_mnist(data_dir=tmp_path / "nowhere", download=False)
@@ -263,8 +267,62 @@ def test_a_corrupted_download_is_refused_and_never_written(isolated, monkeypatch
     with pytest.raises(FileNotFoundError) as err:
         fetch(LABELS_REL)
     assert "sha256" in str(err.value) and FILES[LABELS_REL].sha256 in str(err.value)
-    folder = Path(os.environ["HOME"]) / ".cache" / "gradwise" / "mnist"
-    assert not folder.exists() or list(folder.iterdir()) == []   # no file, no .part left
+    assert list(Path(os.environ["HOME"]).iterdir()) == []        # no file, no folder left
+
+
+def test_a_failed_download_removes_only_the_folders_it_made(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    (root / "mnist" / "notes.txt").write_text("mine")
+    monkeypatch.setattr(_store, "_urlopen", lambda url, timeout: FakeResponse(b"short"))
+    with pytest.raises(FileNotFoundError, match="gave 5 bytes"):
+        fetch(LABELS_REL, data_dir=root)                   # the folder was there: it stays
+    assert sorted(p.name for p in (root / "mnist").iterdir()) == ["notes.txt"]
+    with pytest.raises(FileNotFoundError, match="gave 5 bytes"):
+        fetch(LABELS_REL, data_dir=tmp_path / "new" / "data")
+    assert not (tmp_path / "new").exists()                  # made for the download, removed
+
+
+@pytest.fixture
+def silent_mirror(monkeypatch):
+    """A mirror on this machine that accepts connections and never answers: the kernel
+    completes the handshake for a listening socket nobody accepts from."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    base = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    spec = FILES[LABELS_REL]
+    monkeypatch.setitem(FILES, LABELS_REL, _store.FileSpec(spec.size, spec.sha256, (base + "a/", base + "b/")))
+    yield base
+    server.close()
+
+
+def test_a_mirror_that_never_answers_is_given_up_promptly(silent_mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADWISE_DOWNLOAD_TIMEOUT", "0.3")
+    start = time.perf_counter()
+    with pytest.raises(FileNotFoundError) as err:
+        fetch(LABELS_REL, data_dir=tmp_path / "data")
+    assert time.perf_counter() - start < 5                  # two mirrors, 0.3 s each (default 30)
+    msg = str(err.value)
+    assert msg.count("timed out") == 2 and msg.count(silent_mirror) == 2
+    assert "no answer in 0.3 s; $GRADWISE_DOWNLOAD_TIMEOUT sets the wait" in msg
+    assert not (tmp_path / "data").exists()
+    monkeypatch.delenv("GRADWISE_DOWNLOAD_TIMEOUT")
+    start = time.perf_counter()
+    with pytest.raises(FileNotFoundError, match="no answer in 0.2 s"):
+        fetch(LABELS_REL, data_dir=tmp_path / "data", timeout=0.2)   # the argument, per call
+    assert time.perf_counter() - start < 5
+
+
+def test_download_timeout_setting(monkeypatch):
+    monkeypatch.delenv("GRADWISE_DOWNLOAD_TIMEOUT", raising=False)
+    assert _store.download_timeout() == 30.0
+    monkeypatch.setenv("GRADWISE_DOWNLOAD_TIMEOUT", "2.5")
+    assert _store.download_timeout() == 2.5
+    for bad in ("0", "-1", "soon", "inf"):
+        monkeypatch.setenv("GRADWISE_DOWNLOAD_TIMEOUT", bad)
+        with pytest.raises(ValueError, match="GRADWISE_DOWNLOAD_TIMEOUT must be a positive"):
+            _store.download_timeout()
 
 
 @needs_mnist
@@ -289,7 +347,7 @@ def test_a_damaged_local_file_is_named_never_parsed(damage, isolated, tmp_path):
     assert isolated == []                          # a bad file is reported, not re-downloaded
 
 
-@needs_mnist
+@needs("course/test_happy.h5")
 def test_a_damaged_course_file_is_named(isolated, tmp_path):
     (tmp_path / "course").mkdir()
     raw = (DATA / "course/test_happy.h5").read_bytes()
@@ -448,7 +506,7 @@ def test_show_writes_a_labelled_grid_png(tmp_path):
         show(np.zeros((2, 5, 6, 7, 8)), path=tmp_path / "x.png")
 
 
-@needs_mnist
+@needs(*CATVNONCAT)
 def test_show_real_images(tmp_path):
     (x, y), _, classes = load_catvnoncat(data_dir=DATA)
     img = _png(show(x[:8], y[:8], tmp_path / "cats.png", ncols=4, class_names=classes))

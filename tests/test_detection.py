@@ -529,8 +529,9 @@ def test_detect_command_sample(tmp_path, monkeypatch):
     from gradwise.cli import main
 
     monkeypatch.setenv("GRADWISE_DATA", str(DATA))
-    r = CliRunner().invoke(main, ["detect", "--sample", str(tmp_path / "s.png"), "--seed", "3"])
+    sample = tmp_path / "new" / "s.png"                       # its folder is made
+    r = CliRunner().invoke(main, ["detect", "--sample", str(sample), "--seed", "3"])
     assert r.exit_code == 0, r.output
-    assert Image.open(tmp_path / "s.png").size == (64, 64)
+    assert Image.open(sample).size == (64, 64)
     boxes = [line for line in r.output.splitlines() if line.startswith("  ")]
     assert 1 <= len(boxes) <= 4

@@ -1,5 +1,7 @@
 """gradwise.diagnose: the course's bias/variance cases, mismatch, diagnosis of trained models,
 learning curves, single-number evaluation and error analysis."""
+import math
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,40 @@ def test_dev_test_mismatch():
     assert not diagnose(0.01, 0.02, test_error=0.025).dev_test_mismatch
 
 
+def test_a_gap_must_exceed_its_sampling_error_when_the_sizes_are_known():
+    sizes = {"train": 30, "dev": 1000, "test": 500}
+    # 18% error on 1,000 dev and 500 test examples of one distribution: a 1.1-point gap is
+    # what two samples show by chance (standard error 2.1 points), not a dev/test mismatch
+    d = diagnose(0.0, 0.179, test_error=0.19, sizes=sizes)
+    margin = 2 * math.sqrt(0.179 * 0.821 / 1000 + 0.19 * 0.81 / 500)
+    assert d.margins["dev overfitting"] == pytest.approx(margin)
+    assert not d.dev_test_mismatch and d.dominant == "variance"
+    assert f"+1.10%  (sampling error ±{margin * 100:.2f}%)\n" in str(d)
+    assert d.to_dict()["margins"] == pytest.approx(d.margins)
+    # without sizes the tolerance alone decides, as in the course's tables
+    assert diagnose(0.0, 0.179, test_error=0.19).dev_test_mismatch
+    # beyond two standard errors it is a mismatch, either way round
+    assert diagnose(0.0, 0.18, test_error=0.26, sizes=sizes).dev_test_mismatch
+    assert diagnose(0.0, 0.26, test_error=0.18, sizes=sizes).dev_test_mismatch
+    # variance: 1% vs 2.5% is high variance on 100,000 dev examples, noise on 200
+    big = diagnose(0.01, 0.025, sizes={"train": 100_000, "dev": 100_000})
+    assert big.high_variance and big.margins["variance"] < 0.01
+    small = diagnose(0.01, 0.025, sizes={"train": 100_000, "dev": 200})
+    assert not small.high_variance and small.dominant == "none"
+    assert "No gap exceeds 1.00% and its sampling error" in small.recommendations[0]
+    # avoidable bias: the human-level error counts as exact, the training error's size matters
+    assert not diagnose(0.03, 0.03, human_error=0.0, sizes={"train": 100, "dev": 100}).high_bias
+    assert diagnose(0.03, 0.03, human_error=0.0, sizes={"train": 10_000, "dev": 10_000}).high_bias
+    # a train-dev set: variance is train-dev - train, mismatch dev - train-dev, each with its sizes
+    d = diagnose(0.01, 0.10, train_dev_error=0.015, sizes={"train": 5000, "train_dev": 5000, "dev": 5000})
+    assert d.dominant == "data mismatch" and not d.high_variance
+    assert d.margins["data mismatch"] == pytest.approx(2 * math.sqrt(0.015 * 0.985 / 5000 + 0.1 * 0.9 / 5000))
+    for bad, match in [({"val": 10}, "unknown key"), ({"dev": 0}, "positive number"),
+                       ({"dev": 2.5}, "positive number"), ([100], "must be a dict")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            diagnose(0.1, 0.2, sizes=bad)
+
+
 def test_train_dev_set_separates_variance_from_data_mismatch():
     # the course's table: train 1%, train-dev 1.5%, dev 10%: data mismatch, not variance
     d = diagnose(0.01, 0.10, human_error=0.0, train_dev_error=0.015)
@@ -142,7 +178,11 @@ def test_a_big_net_on_few_noisy_examples_has_high_variance():
     d = diagnose_model(model, train, dev, (dev[0][:500], dev[1][:500]))
     assert d.train_error == 0.0 and d.dev_error > 0.1
     assert d.dominant == "variance" and d.recommendations[0].startswith("Get more training data")
-    assert not d.dev_test_mismatch  # dev and test come from one distribution here
+    # dev and test come from one distribution here: the test half of the dev set differs from
+    # it by sampling alone (about a point at this error), within the two standard errors
+    # (about 4 points) that a gap between 1,000 and 500 examples must exceed to count
+    assert not d.dev_test_mismatch, str(d)
+    assert d.margins["dev overfitting"] > 0.03 and d.margins["variance"] < d.variance / 5
     # a custom error function and the split checks
     d = diagnose_model(model, train, dev, error=lambda m, s: 0.5)
     assert d.train_error == d.dev_error == 0.5

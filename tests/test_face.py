@@ -526,15 +526,15 @@ def test_verify_command(tmp_path, monkeypatch):
     from gradwise.cli import main
 
     monkeypatch.setenv("GRADWISE_DATA", str(DATA))
+    out, model = tmp_path / "results", tmp_path / "models" / "emb.npz"    # new folders, both
     res = CliRunner().invoke(main, ["verify", "--train-images", "300", "--epochs", "1",
-                                    "--out", str(tmp_path), "--save-model",
-                                    str(tmp_path / "emb.npz"), "--no-progress"])
+                                    "--out", str(out), "--save-model", str(model), "--no-progress"])
     assert res.exit_code == 0, res.output
     assert "ROC AUC" in res.output and "one example per class" in res.output
-    assert (tmp_path / "verify-mnist-roc.png").is_file()
-    saved = json.loads((tmp_path / "verify-mnist.json").read_text())
+    assert (out / "verify-mnist-roc.png").is_file()
+    saved = json.loads((out / "verify-mnist.json").read_text())
     assert saved["train_images"] == 300 and saved["unseen_classes"] == [5, 6, 7, 8, 9]
-    state = gw.load(tmp_path / "emb.npz")
+    state = gw.load(model)
     net = EmbeddingNet(channels=(8, 16, 32))
     net.load_state_dict(state)                                 # the saved weights fit the net
     assert saved["channels"] == [8, 16, 32]

@@ -416,3 +416,22 @@ def test_a_header_declaring_more_data_than_the_entry_holds_is_refused_unread(tmp
     # an honest file of each kind still loads, compressed or not
     np.savez_compressed(tmp_path / "z.npz", W=np.arange(1000.0))
     assert gw.load(tmp_path / "z.npz")["W"].sum() == 499500.0
+
+
+def test_prepare_output_makes_the_folder_first_and_refuses_what_cannot_be_written(tmp_path):
+    from gradwise.io import prepare_output
+
+    assert prepare_output(tmp_path / "a" / "b", folder=True) == tmp_path / "a" / "b"
+    assert (tmp_path / "a" / "b").is_dir() and list((tmp_path / "a" / "b").iterdir()) == []
+    assert prepare_output(tmp_path / "c" / "d" / "m.npz") == tmp_path / "c" / "d" / "m.npz"
+    assert (tmp_path / "c" / "d").is_dir() and not (tmp_path / "c" / "d" / "m.npz").exists()
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(NotADirectoryError, match=r"^gradwise train --out: cannot write to '.*notes.txt/out'"):
+        prepare_output(blocker / "out", folder=True, who="gradwise train --out")
+    with pytest.raises(NotADirectoryError, match="notes.txt' is a file, not a folder"):
+        prepare_output(blocker, folder=True)
+    with pytest.raises(NotADirectoryError, match="cannot write to"):
+        prepare_output(blocker / "m.npz")
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file"):
+        prepare_output(tmp_path / "a")

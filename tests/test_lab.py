@@ -18,7 +18,7 @@ from gradwise.lab import REGISTRY, Result, markdown
 from gradwise.lab.core import Experiment, Run
 from gradwise.lab.course import course_cost, course_draws, course_mlp
 
-from shared_data import SHARED
+from shared_data import SHARED, skip_reason
 
 
 # the book's MNIST experiments (experiments/book_*.py) are tested in test_lab_book.py
@@ -60,7 +60,7 @@ def data_env(monkeypatch):
 def test_quick_run_reproduces(name, tmp_path, data_env):
     exp = REGISTRY[name]
     if exp.missing_data():
-        pytest.skip(f"{name} needs {exp.missing_data()} (set GRADWISE_DATA)")
+        pytest.skip(f"{name}: {skip_reason(exp.missing_data())}")
     result = exp.run(tmp_path, quick=True, progress=False)
     assert result.checks, f"{name} recorded no comparison with a reference"
     failed = [c for c in result.checks if not c["ok"]]

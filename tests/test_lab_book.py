@@ -18,12 +18,13 @@ import gradwise as gw
 from gradwise import functional as F
 from gradwise import nn, optim
 from gradwise.lab import REGISTRY, Result, markdown
-from gradwise.lab.book import (BOOK_BN_EPS, BookDropout, batches, decay_weights_only,
+from gradwise.data import DataLoader
+from gradwise.lab.book import (BOOK_BN_EPS, BookBatchNorm1d, BookDropout, batches, decay_weights_only,
                                multi_layer_net, train_epochs, train_side_by_side, weight_scale)
 from gradwise.lab.core import Experiment
 from gradwise.lab.report import rerun
 
-from shared_data import SHARED
+from shared_data import DATA, SHARED, needs_mnist, skip_reason
 
 BOOK = [n for n, e in REGISTRY.items() if e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]
 
@@ -89,7 +90,7 @@ def _holds(ours, expectation) -> bool:
 def test_quick_run_reproduces(name, tmp_path, data_env):
     exp = REGISTRY[name]
     if exp.missing_data():
-        pytest.skip(f"{name} needs {exp.missing_data()} (set GRADWISE_DATA)")
+        pytest.skip(f"{name}: {skip_reason(exp.missing_data())}")
     result = exp.run(tmp_path, quick=True, progress=False)
     failed = [c for c in result.checks if not c["ok"]]
     assert result.checks and not failed, f"{name}: not reproduced: {failed}"
@@ -129,7 +130,7 @@ def test_multi_layer_net_is_the_books_layout_and_draws():
     gw.manual_seed(0)
     net = multi_layer_net([100, 100], weight_init_std="relu", batch_norm=True, dropout=0.2)
     kinds = [type(m).__name__ for m in net]
-    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "BookDropout"] * 2 + ["Linear"]
+    assert kinds == ["Linear", "BookBatchNorm1d", "ReLU", "BookDropout"] * 2 + ["Linear"]
     linears = [m for m in net if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 100), (100, 100), (100, 10)]
     assert all(m.eps == BOOK_BN_EPS for m in net if isinstance(m, nn.BatchNorm1d))
@@ -292,3 +293,143 @@ def test_report_cells_escape_pipes(tmp_path):
     row = markdown([r]).splitlines()[2]
     assert "largest \\|a - 0.5\\|: <= 0.1" in row
     assert row.replace("\\|", "").count("|") == 7          # six cells, seven separators
+
+
+# ---- the book's batch norm: its test-time statistics, transcribed --------------------------------
+class BookNet:
+    """The book's MultiLayerNetExtend with use_batchnorm=True, as common/layers.py and
+    common/multi_layer_net_extend.py write it, in plain NumPy (float64): Affine (W stored
+    (n_prev, n)), BatchNormalization (running_mean = running_var = zeros on the first
+    forward, momentum 0.9, the batch's variance np.mean(xc**2), eps 10e-7), Relu, and
+    SoftmaxWithLoss; one SGD step per batch, the gradient from one training-mode forward."""
+
+    def __init__(self, Ws):
+        self.W = [W.T.astype(np.float64) for W in Ws]           # gradwise keeps (n, n_prev)
+        self.b = [np.zeros(W.shape[1]) for W in self.W]
+        self.gamma = [np.ones(W.shape[1]) for W in self.W[:-1]]
+        self.beta = [np.zeros(W.shape[1]) for W in self.W[:-1]]
+        self.running_mean = [None] * len(self.gamma)
+        self.running_var = [None] * len(self.gamma)
+
+    def batch_norm(self, l, x, train):
+        if self.running_mean[l] is None:
+            self.running_mean[l] = np.zeros(x.shape[1])
+            self.running_var[l] = np.zeros(x.shape[1])
+        if not train:
+            return self.gamma[l] * (x - self.running_mean[l]) / np.sqrt(self.running_var[l] + 10e-7) \
+                + self.beta[l], None
+        mu = x.mean(axis=0)
+        xc = x - mu
+        var = np.mean(xc ** 2, axis=0)
+        std = np.sqrt(var + 10e-7)
+        xn = xc / std
+        self.running_mean[l] = 0.9 * self.running_mean[l] + 0.1 * mu
+        self.running_var[l] = 0.9 * self.running_var[l] + 0.1 * var
+        return self.gamma[l] * xn + self.beta[l], (xc, xn, std)
+
+    def forward(self, x, train):
+        caches = []
+        for l in range(len(self.gamma)):
+            a = x
+            z, bn = self.batch_norm(l, a @ self.W[l] + self.b[l], train)
+            x = np.maximum(z, 0)
+            caches.append((a, z, bn))
+        return x @ self.W[-1] + self.b[-1], caches, x
+
+    def step(self, x, t, lr):
+        scores, caches, a_last = self.forward(x, train=True)
+        y = np.exp(scores - scores.max(axis=1, keepdims=True))
+        y /= y.sum(axis=1, keepdims=True)
+        m = len(t)
+        dout = y.copy()
+        dout[np.arange(m), t] -= 1
+        dout /= m
+        grads = [(a_last.T @ dout, dout.sum(axis=0))]
+        dx = dout @ self.W[-1].T
+        bn_grads = []
+        for l in reversed(range(len(self.gamma))):
+            a, z, (xc, xn, std) = caches[l]
+            dx = dx * (z > 0)
+            dbeta, dgamma = dx.sum(axis=0), np.sum(xn * dx, axis=0)
+            dxn = self.gamma[l] * dx
+            dxc = dxn / std
+            dstd = -np.sum((dxn * xc) / (std * std), axis=0)
+            dvar = 0.5 * dstd / std
+            dxc += (2.0 / m) * xc * dvar
+            dx = dxc - np.sum(dxc, axis=0) / m
+            grads.append((a.T @ dx, dx.sum(axis=0)))
+            bn_grads.append((dgamma, dbeta))
+            dx = dx @ self.W[l].T
+        for l, (dW, db) in zip(reversed(range(len(self.W))), grads):
+            self.W[l] -= lr * dW
+            self.b[l] -= lr * db
+        for l, (dgamma, dbeta) in zip(reversed(range(len(self.gamma))), bn_grads):
+            self.gamma[l] -= lr * dgamma
+            self.beta[l] -= lr * dbeta
+
+    def accuracy(self, x, t):
+        return float(np.mean(self.forward(x, train=False)[0].argmax(axis=1) == t))
+
+
+def test_book_batch_norm_keeps_the_books_running_statistics():
+    """Running mean and variance start at 0 and average in the batch's own variance."""
+    gw.manual_seed(0)
+    bn = BookBatchNorm1d(3)
+    assert not bn.running_mean.data.any() and not bn.running_var.data.any()
+    assert bn.eps == BOOK_BN_EPS and bn.momentum == 0.1
+    mean, var = np.zeros(3), np.zeros(3)
+    for _ in range(3):
+        x = np.random.default_rng(1).normal(2.0, 0.01, size=(5, 3)).astype(np.float32)
+        bn(gw.tensor(x))
+        mean = 0.9 * mean + 0.1 * x.mean(axis=0)
+        var = 0.9 * var + 0.1 * x.var(axis=0)                     # ddof 0, as np.mean(xc**2)
+    np.testing.assert_allclose(bn.running_mean.data, mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.data, var, rtol=1e-5)
+    # nn.BatchNorm1d keeps PyTorch's: the variance starts at 1 and takes the unbiased one
+    torch_like = nn.BatchNorm1d(3)
+    assert torch_like.running_var.data.tolist() == [1.0, 1.0, 1.0]
+    torch_like(gw.tensor(x))
+    np.testing.assert_allclose(torch_like.running_var.data, 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-5)
+
+
+@needs_mnist
+def test_batch_norm_experiment_early_test_mode_accuracy_is_the_books(monkeypatch):
+    """The batch_norm experiment at W std 0.0022 (one of its quick scales): after each of
+    the first epochs, the eval-mode accuracy of its network equals that of the book's
+    BatchNormalization in NumPy started from the same weights and fed the same batches
+    (in float64, exactly; the experiment's float32 within 0.02). With running statistics
+    that start at PyTorch's variance 1 the first epochs sat at chance (0.12 against 0.52)."""
+    from gradwise.lab.book import mnist
+    from gradwise.lab.experiments.book_batch_norm import SCALES
+
+    monkeypatch.setenv("GRADWISE_DATA", str(DATA))
+    (X, y), _ = mnist(n_train=1000)
+    std, epochs = float(SCALES[10]), 3
+    assert round(std, 4) == 0.0022
+
+    def ours(dtype):
+        gw.set_default_dtype(dtype)
+        try:
+            gw.manual_seed(0)
+            net = multi_layer_net([100] * 5, weight_init_std=std, batch_norm=True)
+            W0 = [m.W.data.copy() for m in net if isinstance(m, nn.Linear)]
+            state = gw.get_rng_state()
+            curve = train_epochs({"bn": (net, optim.SGD(net.parameters(), lr=0.01))},
+                                 X.astype(dtype), y, epochs, 100, {"train": (X.astype(dtype), y)},
+                                 lambda it, desc=None: it)["bn"]["train"]
+        finally:
+            gw.set_default_dtype(np.float32)
+        return curve, W0, state
+
+    curve64, W0, state = ours(np.float64)
+    gw.set_rng_state(state)                  # the same shuffled batches, by index
+    loader = DataLoader((np.arange(len(y)), y), batch_size=100, shuffle=True, drop_last=True)
+    book, X64, book_curve = BookNet(W0), X.astype(np.float64), []
+    for _ in range(epochs):
+        for idx, _labels in loader:
+            book.step(X64[idx.data], y[idx.data], lr=0.01)
+        book_curve.append(book.accuracy(X64, y))
+    assert curve64 == book_curve, (curve64, book_curve)
+    assert book_curve[0] > 0.4                                    # far above chance (0.1)
+    curve32, _, _ = ours(np.float32)                              # the experiment's dtype
+    np.testing.assert_allclose(curve32, book_curve, atol=0.02)

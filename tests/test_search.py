@@ -18,6 +18,8 @@ from gradwise.search import (
 )
 from gradwise.search.recipe import build_model, check_config
 
+from shared_data import DATA, needs_mnist
+
 PNG = b"\x89PNG\r\n\x1a\n"
 # the moons recipe the search tests tune: plain SGD, so that the learning rate decides everything
 MOONS_SGD = {"dataset": "moons", "optimizer": "sgd", "epochs": 20}
@@ -231,7 +233,9 @@ def test_recipe_datasets(name, classes):
     assert [m.out_features for m in model if isinstance(m, nn.Linear)] == [8, 4, classes]
 
 
-def test_recipe_mnist_from_the_data_folder():
+@needs_mnist
+def test_recipe_mnist_from_the_data_folder(monkeypatch):
+    monkeypatch.setenv("GRADWISE_DATA", str(DATA))
     data = load_data({"dataset": "mnist", "dev_fraction": 0.2})
     assert data.train[0].shape == (48000, 784) and data.dev[0].shape == (12000, 784)
     assert data.num_classes == 10 and data.standardizer is None and data.train[0].max() <= 1.0

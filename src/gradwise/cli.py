@@ -23,6 +23,17 @@ import click
 DEFAULT_OUT = "runs/lab"
 
 
+def _writable(path, option: str, folder: bool = False):
+    """Create the output `path` (a folder, or a file's folder) before any work, so a bad
+    path fails in a second rather than after the training; a usage error naming `option`."""
+    from .io import prepare_output
+
+    try:
+        return prepare_output(path, folder=folder)
+    except OSError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gradwise")
 def main():
@@ -58,7 +69,8 @@ def lab_list():
 @click.option("--all", "run_all", is_flag=True, help="Run every experiment.")
 @click.option("--available", is_flag=True,
               help="Skip (and list) the experiments whose dataset files are not on this machine "
-                   "and cannot be downloaded (the course files); MNIST downloads on first use.")
+                   "and cannot be downloaded (the course files; MNIST when its download fails): "
+                   "they do not count as failures.")
 @click.option("--quick", is_flag=True, help="A smaller run that checks the key numbers (as the tests do).")
 @click.option("--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
               help="Folder for the JSON results and PNG plots.")
@@ -66,7 +78,10 @@ def lab_list():
 def lab_run(names, run_all, available, quick, out, no_progress):
     """Run experiments NAMES (or --all) and compare them with the published numbers.
 
-    Exits with status 1 unless every experiment that ran reproduced its reference."""
+    An experiment whose dataset files are missing (and could not be downloaded) is listed
+    once as "not run: data missing", and the files it needs are not asked for again.
+    Exits with status 1 unless every experiment that ran reproduced its reference and, without
+    --available, every one named could run."""
     from .datasets import DatasetIntegrityError
     from .lab import REGISTRY
 
@@ -80,32 +95,49 @@ def lab_run(names, run_all, available, quick, out, no_progress):
     if unknown:
         raise click.UsageError(f"unknown experiment(s) {', '.join(unknown)}; see `gradwise lab list`")
     names = list(dict.fromkeys(names))
-    start, reproduced, failed, skipped = time.perf_counter(), [], [], []
+    _writable(out, "--out", folder=True)
+    start, reproduced, failed, no_data = time.perf_counter(), [], [], []
+    absent, why = set(), {}    # files that turned out missing; the loader's words, once per set
     for name in names:
         exp = REGISTRY[name]
-        missing = exp.unobtainable_data()
-        if available and missing:
-            click.echo(f"== {name}: skipped, its data is not here ({', '.join(missing)})")
-            skipped.append(name)
+        missing = [rel for rel in exp.needs if rel in absent] or (
+            exp.unobtainable_data() if available else [])
+        if missing:                # known missing: not tried (nor downloaded) again
+            click.echo(f"== {name}: not run: data missing ({', '.join(missing)})")
+            no_data.append(name)
             continue
         click.echo(f"== {name}: {exp.title}" + (" (quick)" if quick else ""))
         try:
             result = exp.run(Path(out), quick=quick, progress=not no_progress)
         except (FileNotFoundError, DatasetIntegrityError) as e:
-            click.echo(f"{name}: not run: {e}", err=True)
-            failed.append(name)
+            missing = exp.missing_data() if isinstance(e, FileNotFoundError) else []
+            if not missing:        # a damaged file, or another file missing: a failure
+                click.echo(f"{name}: not run: {e}", err=True)
+                failed.append(name)
+                continue
+            absent.update(missing)
+            why.setdefault(tuple(missing), str(e))
+            click.echo(f"{name}: not run: data missing ({', '.join(missing)})")
+            no_data.append(name)
             continue
         click.echo(result.summary())
         (reproduced if result.reproduced else failed).append(name)
+    for text in why.values():
+        click.echo(text, err=True)
+    unmirrored = [n for n in no_data if REGISTRY[n].unobtainable_data()]
+    if unmirrored:
+        click.echo(f"{', '.join(unmirrored)}: no public mirror serves their files; put them in "
+                   f"a folder (as course/NAME) and point $GRADWISE_DATA at it "
+                   f"(see `gradwise lab list`)", err=True)
     ran = len(reproduced) + len(failed)
     line = (f"{len(reproduced)}/{ran} experiment(s) reproduced in {time.perf_counter() - start:.1f} s; "
             f"results in {out}/")
     if failed:
         line += f"; not reproduced: {', '.join(failed)}"
-    if skipped:
-        line += f"; skipped for missing data: {', '.join(skipped)}"
+    if no_data:
+        line += f"; not run: data missing: {', '.join(no_data)}"
     click.echo(line)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or (no_data and not available) else 0)
 
 
 @lab.command("report")
@@ -120,8 +152,10 @@ def lab_report(out, write, brief):
     """Print the Markdown table of results: experiment, reference, gradwise, reproduced, plots."""
     from .io import atomic_write
     from .lab import collect, markdown
-    from .lab.report import brief_markdown
+    from .lab.report import brief_markdown, not_run
 
+    if write:
+        _writable(write, "--write")
     results = collect(Path(out))
     if not results:
         raise click.ClickException(f"no results in {out}/: run `gradwise lab run --all` first")
@@ -132,6 +166,11 @@ def lab_report(out, write, brief):
     click.echo(table(f"{out}/"))
     n = sum(r.reproduced for r in results)
     click.echo(f"\n{n}/{len(results)} reproduced")
+    no_data, other = not_run(results)
+    if no_data:
+        click.echo(f"not run: data missing: {', '.join(no_data)}")
+    if other:
+        click.echo(f"not run: {', '.join(other)}")
     if write:
         rel = os.path.relpath(out, start=os.path.dirname(os.path.abspath(write)))
         text = table(f"{Path(rel).as_posix()}/") + "\n"
@@ -184,7 +223,7 @@ def search(space, dataset, trials, rounds, top, metric, seed, executor, workers,
         space = read_space(space) if space else dict(DEFAULT_SPACE)
         run_search(space, dataset, trials, rounds, top, seed, metric,
                    "ray" if ray_address else executor, workers, ray_address, out, echo=click.echo)
-    except (ValueError, TypeError, ImportError) as e:
+    except (ValueError, TypeError, ImportError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
 
@@ -214,7 +253,7 @@ def train(config, out, monitor, babysit, human_error, no_progress):
     try:
         run_train(config, out, monitor, babysit, human_error, verbose=0 if no_progress else 1,
                   echo=click.echo)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
 
@@ -257,9 +296,15 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
 
     if not (image or do_train or sample):
         raise click.UsageError("give an IMAGE to detect on, --train or --sample PNG")
+    if image:
+        out = out or str(Path(image).with_name(Path(image).stem + "-boxes.png"))
+        _writable(out, "-o")
+    if do_train:
+        _writable(weights, "--weights")
+    if sample:
+        _writable(sample, "--sample")
     try:
         if do_train:
-            Path(weights).parent.mkdir(parents=True, exist_ok=True)
             size = ({"n_train": 2000, "n_test": 200, "epochs": 4} if quick
                     else {"n_train": n_train, "epochs": epochs})
             train_digit_detector(weights, seed=seed, verbose=0 if no_progress else 1, echo=click.echo,
@@ -267,7 +312,6 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
         if sample:
             write_sample(sample, seed=seed, echo=click.echo)
         if image:
-            out = out or str(Path(image).with_name(Path(image).stem + "-boxes.png"))
             detect_file(image, out, weights, score, iou, max_boxes, echo=click.echo)
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from None
@@ -325,6 +369,9 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
     if not widths or min(widths) < 1:
         raise click.BadParameter(f"expected comma-separated positive ints, got {channels!r}",
                                  param_hint="--channels")
+    _writable(out, "--out", folder=True)
+    if save_model:
+        _writable(save_model, "--save-model")
     try:
         result, net = one_shot_demo(dataset, classes, epochs=epochs,
                                     train_images=train_images or None, loss=loss, mining=mining,
@@ -335,7 +382,6 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
     except (FileNotFoundError, DatasetIntegrityError, ValueError) as e:   # e.g. too many blocks
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())
-    Path(out).mkdir(parents=True, exist_ok=True)
     js = save_result(result, Path(out) / f"verify-{dataset}.json")
     png = plot_roc(result, Path(out) / f"verify-{dataset}-roc.png")
     click.echo(f"results in {js}, ROC in {png}")
@@ -416,6 +462,11 @@ def style(content, style_image, output, size, iterations, alpha, beta, tv_weight
 
     if (content is None) != (style_image is None):
         raise click.UsageError("give both CONTENT and STYLE, or neither for the built-in example")
+    if Path(output).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise click.BadParameter(f"write a .png or .jpg, got '{Path(output).name}'", param_hint="-o")
+    _writable(output, "-o")
+    if costs:
+        _writable(costs, "--costs")
 
     net = FeatureNet()
     layers = _style_layers(style_layers) if style_layers else list(STYLE_LAYERS)

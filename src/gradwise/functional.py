@@ -211,12 +211,14 @@ def check_generator(name: str, generator) -> None:
 
 def batch_norm(X: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor, bias: Tensor, training: bool = True, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+               eps: float = 1e-5, unbiased: bool = True) -> Tensor:
     """Batch normalization over axis 1 (features of (m, C), channels of (m, C, H, W)).
 
     training=True normalizes with the batch's statistics and updates the running ones in
     place with PyTorch's convention: running = (1 - momentum) running + momentum batch, the
-    running variance taking the unbiased batch variance. (Keras' momentum 0.99 is 1 - ours.)
+    running variance taking the unbiased batch variance (m / (m - 1) times the one used to
+    normalize; unbiased=False: that one itself, as Deep Learning from Scratch's
+    BatchNormalization does). (Keras' momentum 0.99 is 1 - ours.)
     training=False normalizes with the running statistics.
     """
     if X.ndim < 2 or X.shape[1] != weight.shape[0]:
@@ -238,7 +240,7 @@ def batch_norm(X: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         running_mean.data *= 1 - momentum
         running_mean.data += momentum * op.mean
         running_var.data *= 1 - momentum
-        running_var.data += momentum * op.var * (m / (m - 1))
+        running_var.data += momentum * op.var * (m / (m - 1) if unbiased else 1.0)
     return Y
 
 

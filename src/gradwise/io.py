@@ -38,6 +38,7 @@ import math
 import os
 import re
 import socket
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -234,6 +235,32 @@ def atomic_write(path, write: Callable, *, parents: bool = False, who: str = "")
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+    return path
+
+
+def prepare_output(path, *, folder: bool = False, who: str = "") -> Path:
+    """Make sure `path` can be written before the work that fills it: create the folder
+    `path` (folder=True) or the folder of the file `path`, parents included, and create and
+    remove a file there. A command calls this first, so a mistyped or unwritable output path
+    fails at once, not after minutes of training.
+
+    Raises OSError (FileExistsError, NotADirectoryError, PermissionError, ...) naming the
+    path; `who` (e.g. "gradwise train --out") prefixes the message."""
+    path = Path(path)
+    directory = path if folder else path.parent
+    prefix = f"{who}: " if who else ""
+    try:
+        if not folder and path.is_dir():
+            raise IsADirectoryError(f"'{path}' is a folder, not a file")
+        if directory.exists() and not directory.is_dir():
+            raise NotADirectoryError(f"'{directory}' is a file, not a folder")
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as e:
+        reason = e.strerror or str(e)
+        where = f" ('{e.filename}')" if e.filename and str(e.filename) != str(directory) else ""
+        raise type(e)(f"{prefix}cannot write to '{path}': {reason}{where}") from None
     return path
 
 

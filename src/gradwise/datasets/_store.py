@@ -13,8 +13,11 @@ parses it (once per file per process: the verdict is cached by path, size and mt
 hashing the 26 MB Fashion-MNIST images costs ~0.1 s). A file that is found nowhere is
 downloaded from its public mirrors into the cache with a progress bar, verified while it
 streams, and moved into place atomically (temp file + ``os.replace``), so an interrupted
-download never leaves a half file under the real name. The course files have no reliable
-public mirror: the error says where to put them.
+download never leaves a half file under the real name, and a failed one leaves no folder it
+created behind. Each connection gives up after ``$GRADWISE_DOWNLOAD_TIMEOUT`` seconds without
+an answer (30 by default; it bounds the connect and every read, so a mirror that accepts and
+never answers fails in that time, not never). The course files have no reliable public mirror:
+the error says where to put them.
 """
 from __future__ import annotations
 
@@ -30,10 +33,12 @@ from ..io import atomic_write
 
 __all__ = [
     "FILES", "FileSpec", "DatasetIntegrityError", "cache_dir", "search_roots", "fetch",
-    "missing", "verify", "sha256_of",
+    "missing", "verify", "sha256_of", "download_timeout",
 ]
 
 ENV_VAR = "GRADWISE_DATA"
+TIMEOUT_VAR = "GRADWISE_DOWNLOAD_TIMEOUT"
+DEFAULT_TIMEOUT = 30.0   # seconds a connection may wait for the mirror (connect, each read)
 
 _MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -149,6 +154,20 @@ def verify(path, rel: str) -> Path:
 
 
 # ---- download -------------------------------------------------------------------------
+def download_timeout() -> float:
+    """Seconds a download waits on a silent mirror: $GRADWISE_DOWNLOAD_TIMEOUT, else 30."""
+    text = os.environ.get(TIMEOUT_VAR, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"${TIMEOUT_VAR} must be a positive number of seconds, got {text!r}")
+    return seconds
+
+
 def _urlopen(url: str, timeout: float):
     # looked up at call time so tests can monkeypatch urllib.request.urlopen
     return urllib.request.urlopen(url, timeout=timeout)
@@ -163,9 +182,19 @@ def _progress(total: int, desc: str):
                 leave=False)
 
 
-def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
+def _new_folders(directory: Path) -> list[Path]:
+    """The folders that creating ``directory`` would make, outermost first."""
+    new = []
+    while not directory.exists() and directory != directory.parent:
+        new.append(directory)
+        directory = directory.parent
+    return new[::-1]
+
+
+def _download(url: str, dest: Path, rel: str, timeout: float) -> Path:
     """Stream ``url`` into ``dest`` atomically, checking size and sha256 on the way: a
-    download that is cut short or does not match never replaces anything."""
+    download that is cut short or does not match never replaces anything, and the folders
+    made for it are removed again (those still empty)."""
     spec = FILES[rel]
 
     def write(out):
@@ -187,7 +216,16 @@ def _download(url: str, dest: Path, rel: str, timeout: float = 30.0) -> Path:
                 f"{rel}: download from {url} gave {n} bytes with sha256 {h.hexdigest()}, "
                 f"expected {spec.size} bytes with sha256 {spec.sha256}")
 
-    atomic_write(dest, write, parents=True)
+    created = _new_folders(dest.parent)
+    try:
+        atomic_write(dest, write, parents=True)
+    except BaseException:
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:      # not empty: another download put a file there meanwhile
+                break
+        raise
     st = dest.stat()
     with _lock:
         _verified[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = True
@@ -200,12 +238,14 @@ def missing(rels, data_dir=None) -> list[str]:
     return [rel for rel in rels if not any((root / rel).is_file() for root in roots)]
 
 
-def fetch(rel: str, data_dir=None, download: bool = True) -> Path:
+def fetch(rel: str, data_dir=None, download: bool = True, timeout: float | None = None) -> Path:
     """The verified local path of ``rel`` (e.g. ``"mnist/t10k-labels-idx1-ubyte.gz"``).
 
     Searches :func:`search_roots`; if absent everywhere and the file has mirrors, downloads it
-    into ``data_dir`` (when given) or the cache. Raises FileNotFoundError naming the file, the
-    folders searched and how to point gradwise at a copy; DatasetIntegrityError for a bad file.
+    into ``data_dir`` (when given) or the cache, each connection giving up after `timeout`
+    seconds of silence (None: :func:`download_timeout`). Raises FileNotFoundError naming the
+    file, the folders searched and how to point gradwise at a copy; DatasetIntegrityError for
+    a bad file.
     """
     if rel not in FILES:
         raise KeyError(f"fetch: unknown dataset file {rel!r}; known: {sorted(FILES)}")
@@ -219,14 +259,17 @@ def fetch(rel: str, data_dir=None, download: bool = True) -> Path:
     target = roots[0] / rel if data_dir is not None else cache_dir() / rel
     failures = []
     if download and spec.mirrors:
+        timeout = download_timeout() if timeout is None else timeout
         name = rel.split("/", 1)[1]
         for base in spec.mirrors:
             url = base + name
             try:
-                return _download(url, target, rel)
+                return _download(url, target, rel, timeout)
             except (OSError, http.client.HTTPException, DatasetIntegrityError) as e:
                 # URLError and timeouts are OSErrors; a dropped connection is an HTTPException
-                failures.append(f"{url}: {e}")
+                slow = (f" (no answer in {timeout:g} s; ${TIMEOUT_VAR} sets the wait)"
+                        if "timed out" in str(e) else "")
+                failures.append(f"{url}: {e}{slow}")
 
     searched = "\n".join(f"    {r / rel}" for r in roots)
     lines = [f"dataset file {rel!r} not found (expected {spec.size} bytes, sha256 {spec.sha256}).",

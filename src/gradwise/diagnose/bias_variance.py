@@ -17,7 +17,15 @@ human-level error as the proxy for Bayes error:
                                                         dev and test differ)
 
 A gap counts as a problem when it exceeds `tolerance` (1 percentage point by default: the
-course's 0.5%/1% case is fine, its 1%/11% case has high variance). The dominant problem is
+course's 0.5%/1% case is fine, its 1%/11% case has high variance) and, when the number of
+examples behind the errors is known (`sizes`; diagnose_model always knows it), when it also
+exceeds its sampling error: an error rate e measured on n examples is a proportion with
+standard error sqrt(e (1 - e) / n), so a gap e_a - e_b between two such errors has standard
+error sqrt(e_a (1 - e_a) / n_a + e_b (1 - e_b) / n_b) (a human-level error counts as exact),
+and a gap within SAMPLING_Z = 2 of those (about 95% of the gaps two samples of one
+distribution show) is no evidence of a problem. 500 test examples against 1,000 dev
+examples at 18% error differ by up to ~4 points by chance alone: such a gap is not a
+dev/test mismatch, while 1% against 11% on 1,000 dev examples is high variance either way. The dominant problem is
 the largest problem gap; a tie goes to the one the basic recipe fixes first (bias before
 variance before mismatch), because a model must fit its training set before it can
 generalize. Recommendations are the course's basic recipe for that problem, in the order to
@@ -27,6 +35,7 @@ others; early stopping is left out because it moves bias and variance together).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 __all__ = ["Diagnosis", "diagnose", "diagnose_model", "error_rate", "RECIPE"]
@@ -69,6 +78,7 @@ RECIPE = {
 _PROBLEM = {"bias": "high bias", "variance": "high variance", "data mismatch": "data mismatch",
             "dev overfitting": "dev/test mismatch"}
 _ORDER = ("bias", "variance", "data mismatch", "dev overfitting")  # the recipe's order
+SAMPLING_Z = 2.0   # a gap within this many standard errors of 0 is sampling noise
 
 
 @dataclass
@@ -78,7 +88,8 @@ class Diagnosis:
     Fields: train_error, dev_error, human_error (as used: 0.0 when none was given, with
     human_given False), train_dev_error, test_error (None when not given); the gaps
     avoidable_bias, variance, data_mismatch and dev_overfitting (None when their errors are
-    missing); the booleans high_bias, high_variance, data_mismatch_problem and
+    missing); margins (for each gap whose errors' sizes were given, SAMPLING_Z standard
+    errors: the gap a problem has to exceed as well as the tolerance); the booleans high_bias, high_variance, data_mismatch_problem and
     dev_test_mismatch; problems (the gaps above tolerance, largest first), dominant (one of
     'bias', 'variance', 'data mismatch', 'dev overfitting', 'none'), verdict (in words: 'high
     bias', 'high variance', 'high bias and high variance', ..., 'neither: low bias and low
@@ -98,6 +109,7 @@ class Diagnosis:
     data_mismatch: float | None
     dev_overfitting: float | None
     problems: list = field(default_factory=list)
+    margins: dict = field(default_factory=dict)
     dominant: str = "none"
     verdict: str = ""
     recommendations: list = field(default_factory=list)
@@ -127,7 +139,8 @@ class Diagnosis:
     def to_dict(self) -> dict:
         return {"train_error": self.train_error, "dev_error": self.dev_error,
                 "human_error": self.human_error, "train_dev_error": self.train_dev_error,
-                "test_error": self.test_error, "gaps": self.gaps(), "problems": list(self.problems),
+                "test_error": self.test_error, "gaps": self.gaps(), "margins": dict(self.margins),
+                "problems": list(self.problems),
                 "dominant": self.dominant, "verdict": self.verdict,
                 "recommendations": list(self.recommendations)}
 
@@ -145,7 +158,8 @@ class Diagnosis:
                  "dev overfitting": "dev -> test gap"}
         for k, v in self.gaps().items():
             mark = "  <- problem" if k in self.problems else ""
-            lines.append(f"  {names[k]:<{width}}{_pct(v, signed=True)}{mark}")
+            noise = f"  (sampling error ±{_pct(self.margins[k])})" if k in self.margins else ""
+            lines.append(f"  {names[k]:<{width}}{_pct(v, signed=True)}{noise}{mark}")
         lines += ["", f"Verdict: {self.verdict}."]
         if self.dev_test_mismatch:
             lines.append("Dev and test look like different distributions, or the dev set has been "
@@ -174,7 +188,7 @@ def _check(name: str, v) -> float | None:
 
 
 def diagnose(train_error, dev_error, human_error=None, test_error=None, *,
-             train_dev_error=None, tolerance: float = 0.01) -> Diagnosis:
+             train_dev_error=None, tolerance: float = 0.01, sizes: dict | None = None) -> Diagnosis:
     """Diagnose bias and variance from error rates (fractions in [0, 1]).
 
     human_error: human-level error, the proxy for Bayes error (None: 0 is assumed, as for
@@ -185,6 +199,10 @@ def diagnose(train_error, dev_error, human_error=None, test_error=None, *,
         mismatch (the dev set overfit by tuning, or dev and test from different distributions).
     tolerance: the smallest gap (a fraction: 0.01 is one percentage point) that counts as a
         problem.
+    sizes: the number of examples each error was measured on, by name: {"train": m,
+        "dev": m, "test": m, "train_dev": m} (any of them). A gap between errors of known
+        sizes counts as a problem only when it also exceeds SAMPLING_Z of its standard
+        errors (see the module's docstring); without sizes, the tolerance alone decides.
 
     The course's four cases, human error ~0: 1%/11% is high variance, 15%/16% high bias,
     15%/30% high bias and high variance, 0.5%/1% neither.
@@ -209,23 +227,52 @@ def diagnose(train_error, dev_error, human_error=None, test_error=None, *,
 
     gaps = {"bias": bias, "variance": variance, "data mismatch": mismatch,
             "dev overfitting": dev_overfit}
-    # a gap is a problem when it exceeds the tolerance; the dev -> test gap counts either way
-    # (a test error far below the dev error is a sign of different distributions too); the
-    # 1e-9 keeps 16% - 15% from counting as more than one point in floating point
+    errors = {"train": train_error, "train_dev": train_dev, "dev": dev_error, "test": test}
+    ends = {"bias": ("train",), "variance": ("train" if train_dev is None else "train_dev", "dev"),
+            "data mismatch": ("train_dev", "dev"), "dev overfitting": ("dev", "test")}
+    margins = {k: SAMPLING_Z * se for k in gaps if gaps[k] is not None
+               and (se := _standard_error(ends[k], errors, _check_sizes(sizes))) is not None}
+    # a gap is a problem when it exceeds the tolerance and its sampling error; the dev -> test
+    # gap counts either way (a test error far below the dev error is a sign of different
+    # distributions too); the 1e-9 keeps 16% - 15% from counting as more than one point
     size = {k: (abs(v) if k == "dev overfitting" else v) for k, v in gaps.items() if v is not None}
-    problems = [k for k in _ORDER if k in size and size[k] > tolerance + 1e-9]
+    problems = [k for k in _ORDER if k in size and size[k] > max(tolerance, margins.get(k, 0.0)) + 1e-9]
     problems.sort(key=lambda k: (-round(size[k], 9), _ORDER.index(k)))
     dominant = problems[0] if problems else "none"
     recommendations = list(RECIPE[dominant])
     if dominant == "none" and size:
         larger = max(("bias", "variance"), key=lambda k: size.get(k, -1.0))
-        recommendations.insert(0, f"No gap exceeds {_pct(tolerance)}; the larger one is "
+        within = " and its sampling error" if margins else ""
+        recommendations.insert(0, f"No gap exceeds {_pct(tolerance)}{within}; the larger one is "
                                   f"{'avoidable bias' if larger == 'bias' else 'variance'} "
                                   f"({_pct(size[larger])}): if you need a better model, start "
                                   f"there: {RECIPE[larger][0]}")
     return Diagnosis(train_error, dev_error, human_used, human is not None, train_dev, test,
-                     tolerance, bias, variance, mismatch, dev_overfit, problems, dominant,
+                     tolerance, bias, variance, mismatch, dev_overfit, problems, margins, dominant,
                      _verdict(problems), recommendations)
+
+
+def _check_sizes(sizes) -> dict:
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, dict):
+        raise TypeError(f"diagnose: sizes must be a dict such as {{'dev': 1000}}, got {type(sizes).__name__}")
+    unknown = set(sizes) - {"train", "train_dev", "dev", "test"}
+    if unknown:
+        raise ValueError(f"diagnose: sizes has unknown key(s) {sorted(unknown)}; "
+                         f"use 'train', 'train_dev', 'dev', 'test'")
+    for name, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"diagnose: sizes[{name!r}] must be a positive number of examples, got {n!r}")
+    return sizes
+
+
+def _standard_error(ends, errors, sizes) -> float | None:
+    """The standard error of the gap between the error rates `ends` (names in `errors`), each
+    a proportion measured on sizes[name] examples; None when no size is known. (Avoidable
+    bias has one end: the human-level error counts as exact.)"""
+    terms = [errors[name] * (1 - errors[name]) / sizes[name] for name in ends if name in sizes]
+    return math.sqrt(sum(terms)) if terms else None
 
 
 def _verdict(problems: list) -> str:
@@ -263,16 +310,18 @@ def _pair(data, name):
 def diagnose_model(model, train, dev, test=None, *, train_dev=None, human_error=None,
                    error=None, tolerance: float = 0.01, batch_size: int = 256) -> Diagnosis:
     """diagnose() for a trained model: each split (X, y) is scored by `error(model, (X, y))`
-    (default: error_rate, 1 - accuracy) and the errors diagnosed.
+    (default: error_rate, 1 - accuracy) and the errors diagnosed, with the splits' sizes (a
+    gap must exceed its sampling error as well as the tolerance to count).
 
         d = diagnose_model(model, (X_train, y_train), (X_dev, y_dev), (X_test, y_test),
                            human_error=0.005)
     """
     score = error or (lambda m, split: error_rate(m, split, batch_size))
-    errors = {}
+    errors, sizes = {}, {}
     for name, split in (("train", train), ("dev", dev), ("train_dev", train_dev), ("test", test)):
         if split is not None:
             _pair(split, f"diagnose_model: {name}")
             errors[name] = float(score(model, split))
+            sizes[name] = len(split[0])
     return diagnose(errors["train"], errors["dev"], human_error, errors.get("test"),
-                    train_dev_error=errors.get("train_dev"), tolerance=tolerance)
+                    train_dev_error=errors.get("train_dev"), tolerance=tolerance, sizes=sizes)

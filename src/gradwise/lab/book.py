@@ -89,18 +89,42 @@ class BookDropout(nn.Module):
 BOOK_BN_EPS = 1e-6   # the book's BatchNormalization adds 10e-7 to the variance (PyTorch: 1e-5)
 
 
+class BookBatchNorm1d(nn.BatchNorm1d):
+    """The book's BatchNormalization (common/layers.py) as a gradwise BatchNorm1d.
+
+    It differs from PyTorch's in its test-time statistics: the running mean and the running
+    variance both start at 0 (PyTorch's variance at 1), and each training step averages in
+    the batch's own variance, np.mean(xc**2), not the unbiased one:
+
+        running_mean = 0.9 running_mean + 0.1 mu
+        running_var  = 0.9 running_var  + 0.1 var
+
+    (the book's momentum 0.9 is gradwise's and PyTorch's 0.1), and eps is 1e-6. A running
+    variance that starts at 0 is reached after a few steps by the batches' (of the order of
+    W's scale squared), while one that starts at 1 dominates it for tens of steps: at a weight
+    scale of 0.002 the test-time outputs stay squashed near 0 and the accuracy near chance
+    during the first epochs. Training-time outputs and gradients are the same as BatchNorm1d's.
+    """
+
+    unbiased_running_var = False
+
+    def __init__(self, num_features: int):
+        super().__init__(num_features, eps=BOOK_BN_EPS, momentum=0.1)
+        self.running_var.data[...] = 0.0
+
+
 def multi_layer_net(hidden_sizes, activation: str = "relu", weight_init_std="relu",
                     batch_norm: bool = False, dropout: float = 0.0, dropout_form: str = "book",
                     input_size: int = 784, output_size: int = 10) -> nn.Sequential:
     """The book's MultiLayerNet (and MultiLayerNetExtend with batch_norm / dropout):
 
-        [Linear -> (BatchNorm1d) -> activation -> (Dropout)] per hidden layer -> Linear
+        [Linear -> (BookBatchNorm1d) -> activation -> (Dropout)] per hidden layer -> Linear
 
     returning the scores (the softmax is in F.cross_entropy). Every W, the last layer's too,
     is weight_scale(weight_init_std, n_prev) * randn(n, n_prev) from gradwise's generator;
-    biases start at zero. Batch norm uses the book's epsilon, 1e-6, and its running
-    averages (the book's momentum 0.9 is gradwise's and PyTorch's 0.1). dropout_form 'book'
-    is the book's dropout (BookDropout), 'inverted' gradwise's nn.Dropout.
+    biases start at zero. Batch norm is the book's (BookBatchNorm1d: its epsilon, 1e-6, and
+    its running averages, starting at 0). dropout_form 'book' is the book's dropout
+    (BookDropout), 'inverted' gradwise's nn.Dropout.
     """
     if dropout_form not in ("book", "inverted"):
         raise ValueError(f"multi_layer_net: dropout_form must be 'book' or 'inverted', got {dropout_form!r}")
@@ -114,7 +138,7 @@ def multi_layer_net(hidden_sizes, activation: str = "relu", weight_init_std="rel
         layers.append(nn.Linear(n_prev, n, init=functools.partial(nn.init.normal_, std=std)))
         if l < len(sizes) - 1:
             if batch_norm:
-                layers.append(nn.BatchNorm1d(n, eps=BOOK_BN_EPS))
+                layers.append(BookBatchNorm1d(n))
             layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(BookDropout(dropout) if dropout_form == "book" else nn.Dropout(dropout))

@@ -16,6 +16,15 @@ def collect(out: Path) -> list[Result]:
     return results
 
 
+def not_run(results: list[Result]) -> tuple[list[str], list[str]]:
+    """The experiments without a result among `results`: (those whose dataset files are not
+    on this machine, the others), each in the order of `gradwise lab list`."""
+    done = {r.name for r in results}
+    absent = [name for name in REGISTRY if name not in done]
+    no_data = [name for name in absent if REGISTRY[name].missing_data()]
+    return no_data, [name for name in absent if name not in no_data]
+
+
 def _escape(text: str) -> str:
     """A table cell's text: a '|' inside it (as in |a - 0.5|) would end the cell."""
     return text.replace("|", "\\|")

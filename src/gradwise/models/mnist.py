@@ -27,7 +27,7 @@ from .. import functional as F
 from ..autograd import no_grad
 from ..data import DataLoader, RandomCrop
 from ..datasets import load_mnist
-from ..io import atomic_write
+from ..io import atomic_write, prepare_output
 from ..nn import Module
 from ..optim import Adam
 from ..optim.lr_scheduler import ExponentialLR
@@ -233,14 +233,26 @@ def transfer_digits(per_class: int = 10, backbone_epochs: int = 3, head_epochs: 
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m gradwise.models.mnist`."""
+    ap = argparse.ArgumentParser(prog="python -m gradwise.models.mnist",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("recipe", choices=sorted(RECIPES) + ["transfer"])
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-class", type=int, default=10, help="transfer: labels per digit 5-9")
     ap.add_argument("--json", default=None, help="also write the record to this file")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
+    if args.json:   # before the training: a bad path fails now, not after it
+        try:
+            prepare_output(args.json)
+        except OSError as e:
+            ap.error(f"--json: {e}")
     if args.recipe == "transfer":
         out = transfer_digits(args.per_class, seed=args.seed)
     else:

@@ -192,6 +192,7 @@ class BatchNorm1d(Module):
         return self.beta
 
     expected_ndim = (2,)
+    unbiased_running_var = True   # PyTorch's; False: the batch's own variance (the book's)
 
     def forward(self, X: Tensor) -> Tensor:
         if X.ndim not in self.expected_ndim or X.shape[1] != self.num_features:
@@ -204,7 +205,8 @@ class BatchNorm1d(Module):
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
         return F.batch_norm(X, self.running_mean, self.running_var, self.gamma, self.beta,
-                            training=use_batch, momentum=self.momentum, eps=self.eps)
+                            training=use_batch, momentum=self.momentum, eps=self.eps,
+                            unbiased=self.unbiased_running_var)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 
 import numpy as np
 
+from ..io import prepare_output
 from .recipe import METRICS, babysit_config, check_config, objective, read_config, save_run, train_config
 from .search import coarse_to_fine, random_search
 from .space import IntUniform, LogUniform, OneMinusLogUniform, describe, sample, space_from_dict
@@ -55,6 +55,7 @@ def run_search(space: dict, dataset: str | None = None, trials: int = 20, rounds
     if dataset is not None:
         space["dataset"] = dataset
     check_config(sample(space, np.random.default_rng(0)))  # a bad key fails now, not in a worker
+    out = prepare_output(out, folder=True, who="gradwise search --out")  # before the trials
     echo(f"Searching {trials} trial(s) x {rounds} round(s) on {space['dataset']}, minimizing {metric}, "
          f"executor {executor}:\n" + "\n".join("  " + line for line in describe(space).splitlines()))
     fn = functools.partial(objective, metric=metric)
@@ -63,7 +64,6 @@ def run_search(space: dict, dataset: str | None = None, trials: int = 20, rounds
         result = coarse_to_fine(fn, space, rounds=rounds, n_trials=trials, top=top, **kw)
     else:
         result = random_search(fn, space, n_trials=trials, **kw)
-    out = Path(out)
     result.save(out / "trials.json")
     result.plot(out / "search.png", title=f"{space['dataset']}: {metric} vs each hyperparameter")
     result.save_best(out / "best.json")
@@ -84,7 +84,7 @@ def run_train(config_path, out="runs/train", monitor: bool = False, babysit: boo
     from ..train import HealthMonitor
 
     config = read_config(config_path)
-    out = Path(out)
+    out = prepare_output(out, folder=True, who="gradwise train --out")  # before the training
     echo("Training " + ", ".join(f"{k}={_short(v)}" for k, v in config.items()))
     if babysit:
         run, result = babysit_config(config, out, verbose=verbose, print_fn=echo)
