@@ -1,5 +1,6 @@
 """The floors of DESIGN.md hold: each module imports only from its own floor and the ones
-below it (tensor and autograd at the bottom, ops above them, then the functional API, then
+below it (the backend and the kernels' loops at the bottom, tensor and autograd above them, ops
+above those, then the functional API, then
 nn/optim/data, then training and the model zoo, then vision/diagnosis/search, the lab and the
 command line on top). A module that reaches upward fails here, naming the import."""
 import ast
@@ -11,14 +12,15 @@ ROOT = Path(gradwise.__file__).parent
 
 FLOORS = {
     "backend": 0,
-    "tensor": 1, "autograd": 1,          # the core: Tensor.backward() calls the engine
-    "ops": 2,
-    "functional": 3, "check": 3, "io": 3,
-    "nn": 4, "optim": 4, "data": 4, "datasets": 4,
-    "train": 5, "models": 5,
-    "vision": 6, "diagnose": 6, "search": 6,
-    "lab": 7,
-    "cli": 8, "__main__": 8,
+    "kernels": 1,                        # loops on plain arrays, below the Tensor
+    "tensor": 2, "autograd": 2,          # the core: Tensor.backward() calls the engine
+    "ops": 3,
+    "functional": 4, "check": 4, "io": 4,
+    "nn": 5, "optim": 5, "data": 5, "datasets": 5,
+    "train": 6, "models": 6,
+    "vision": 7, "diagnose": 7, "search": 7,
+    "lab": 8,
+    "cli": 9, "__main__": 9,
 }
 # `from gradwise import name` for a name the package root re-exports (manual_seed, save, ...)
 # costs what the root imports: the functional floor and below.

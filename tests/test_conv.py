@@ -225,23 +225,6 @@ def test_conv2d_float32_on_network_sizes_matches_torch(x_shape, w_shape, stride,
         np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize("chunk", [1, 60, 500])
-def test_conv2d_weight_gradient_summed_over_chunks_of_the_batch(monkeypatch, chunk):
-    """Wide layers sum dW over chunks of the batch (a small temporary): same result."""
-    from gradwise.ops import conv as conv_ops
-
-    monkeypatch.setattr(conv_ops, "_CHUNK", chunk)
-    rng = np.random.default_rng(9)
-    X, W, b = rng.normal(size=(5, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
-    x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
-    dY = rng.normal(size=(5, 4, 6, 6))
-    F.conv2d(x, w, bb, padding=1).backward(dY)
-    tF.conv2d(tx, tw, tb, padding=1).backward(torch.tensor(dY))
-    for g, tg in ((x, tx), (w, tw), (bb, tb)):
-        np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-10)
-
-
 # ---- threaded kernels: the same numbers on any number of threads ---------------------------
 @pytest.fixture
 def threads():
@@ -255,9 +238,8 @@ def threads():
 def small_chunks(monkeypatch):
     """Let the threaded kernels split the small arrays of a test (they would not, to save
     the hand-off, below tens of thousands of numbers)."""
-    from gradwise.ops import activation, conv
+    from gradwise.ops import activation
 
-    monkeypatch.setattr(conv, "_MIN_WORK", 1)
     monkeypatch.setattr(activation, "_MIN_CHUNK", 1)
     monkeypatch.setattr(activation, "_GRAIN", 8)
 
@@ -357,9 +339,7 @@ def test_threaded_conv2d_is_bit_identical_and_keeps_gradients(threads, small_chu
         for a, c in zip(results[0], other):
             np.testing.assert_array_equal(a, c)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    # no_grad: the same dot products; training's narrow layers (batch-last columns, one GEMM
-    # for the batch) may round them differently in the last bit
-    np.testing.assert_allclose(results[0][0], results[0][1], rtol=tol, atol=tol)
+    np.testing.assert_array_equal(results[0][0], results[0][1])  # no_grad: the same algorithm
     tb = None if b is None else torch.tensor(b)
     ty = tF.conv2d(torch.tensor(X), torch.tensor(W), tb, stride, padding, dilation)
     np.testing.assert_allclose(results[1][0], ty.numpy(), rtol=tol, atol=tol)
@@ -379,7 +359,7 @@ def test_threaded_pooling_is_bit_identical(threads, small_chunks, kind, shape, k
         x = gw.tensor(X, requires_grad=True)
         y = pool(x, k, s, p)
         (y * y).sum().backward()
-        with gw.no_grad():  # inference: max pooling takes the columns first, same numbers
+        with gw.no_grad():  # inference: the same kernels, the same numbers
             np.testing.assert_array_equal(pool(gw.tensor(X), k, s, p).data, y.data)
         results.append((y.data, x.grad))
     for y, g in results[1:]:
@@ -426,8 +406,8 @@ def test_activations_on_strided_and_integer_inputs(threads, small_chunks, act):
 
 def test_threaded_training_step_matches_one_thread(threads, small_chunks):
     """A SimpleConvNet and a LeNet-5 step with 2 threads set: the same loss and gradients,
-    bit for bit, as on one (training's kernels stay on the calling thread), and the same
-    scores under no_grad, where the kernels do split."""
+    bit for bit, as on one (the kernels give each thread whole channels, each computed as on
+    one thread), and the same scores under no_grad up to the linear layers' rounding."""
     from gradwise.models import LeNet5, SimpleConvNet
 
     rng = np.random.default_rng(7)
@@ -553,27 +533,31 @@ def test_avg_pool_backward_is_every_window_share_bit_for_bit(shape, k, s, p, dty
 
 
 @pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation", CONV_CASES)
-@pytest.mark.parametrize("max_wo", [0, 10 ** 6])
-def test_conv2d_both_column_layouts_match_torch(monkeypatch, x_shape, w_shape, stride, padding,
-                                                dilation, max_wo):
-    # Training picks batch-first columns (max_wo = 0 forces them) or batch-last ones (narrow
-    # outputs of stride 1; 10**6 lets every stride-1 layer have them): the same convolution.
-    from gradwise.ops import conv
-    monkeypatch.setattr(conv, "_BATCH_LAST_MAX_WO", max_wo)
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0), (1, 0, 2, 3)])
+def test_conv2d_on_every_memory_layout_matches_torch(x_shape, w_shape, stride, padding,
+                                                    dilation, order):
+    # The input as NCHW memory, as batch-last memory (what a conv or pooling layer returns)
+    # and channel-major: the same convolution, bit for bit, and torch's within rounding.
     rng = np.random.default_rng(9)
     Fo, fh, fw = w_shape
     X = rng.normal(size=x_shape)
     W = rng.normal(size=(Fo, x_shape[1], fh, fw))
     b = rng.normal(size=Fo)
+    laid_out = np.ascontiguousarray(X.transpose(order)).transpose(np.argsort(order))
+    assert np.array_equal(laid_out, X)
     for bias in (True, False):
-        x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
-        y = F.conv2d(x, w, bb if bias else None, stride, padding, dilation)
-        assert y.creator.batch_last == (max_wo > 0 and stride == 1)
+        got = []
+        for data in (X, laid_out):
+            x, w, bb = (gw.tensor(a, requires_grad=True) for a in (data, W, b))
+            y = F.conv2d(x, w, bb if bias else None, stride, padding, dilation)
+            dY = np.random.default_rng(1).normal(size=y.shape)
+            y.backward(dY)
+            got.append([y.data, x.grad, w.grad] + ([bb.grad] if bias else []))
+        for a, c in zip(*got):
+            np.testing.assert_array_equal(a, c)
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
         ty = tF.conv2d(tx, tw, tb if bias else None, stride, padding, dilation)
-        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
-        dY = rng.normal(size=y.shape)
-        y.backward(dY)
         ty.backward(torch.tensor(dY))
-        for g, tg in [(x.grad, tx.grad), (w.grad, tw.grad)] + ([(bb.grad, tb.grad)] if bias else []):
+        np.testing.assert_allclose(got[1][0], ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        for g, tg in zip(got[1][1:], [tx.grad, tw.grad, tb.grad]):
             np.testing.assert_allclose(g, tg.numpy(), rtol=1e-10, atol=1e-10)

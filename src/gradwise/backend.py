@@ -61,11 +61,10 @@ def set_rng_state(state: dict) -> None:
 
 
 # ---- threads for gradwise's own kernels ------------------------------------------------
-# NumPy runs each copy and ufunc on one thread (BLAS has threads of its own), so the kernels
-# that are not a GEMM -- im2col copies, pooling, activations -- split the batch into chunks
-# and run them on a small pool. NumPy releases the GIL inside those loops, so the chunks run
-# at the same time. Every chunk writes its own slice of the output with the same code as the
-# whole would.
+# NumPy runs each ufunc on one thread (BLAS has threads of its own), so the activations and,
+# under no_grad, large linear layers split the batch into chunks and run them on a small
+# pool; NumPy releases the GIL inside those loops, so the chunks run at the same time, each
+# writing its own slice of the output with the same code as the whole would.
 
 _num_threads = None      # None until first asked: then the default below
 _pool = None             # a ThreadPoolExecutor with _num_threads - 1 workers (the caller is one)
@@ -100,16 +99,18 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use n threads in gradwise's own kernels (convolution's im2col copy and GEMMs, pooling,
-    ReLU and tanh; under no_grad, large linear layers), each taking a share of the batch;
-    1 runs everything on the calling thread. The default is the CPUs the process may use, at most 8, or GRADWISE_NUM_THREADS.
+    """Use n threads in gradwise's own threaded kernels: ReLU and tanh and, under no_grad,
+    large linear layers, each taking a share of the batch; 1 runs them on the calling
+    thread. The default is the CPUs the process may use, at most 8, or
+    GRADWISE_NUM_THREADS. Convolution's GEMMs run on NumPy's BLAS and its own threads;
+    im2col and pooling (gradwise.kernels) on the calling thread.
 
-    As torch.set_num_threads: while gradwise's threads run GEMMs (convolution, and under
-    no_grad the large linear layers), NumPy's BLAS is held to one thread, and restored
-    after; elsewhere BLAS keeps its own count (OPENBLAS_NUM_THREADS, threadpoolctl).
-    Results are deterministic for a given n. Convolution, pooling and activations give the
-    same bits for every n; a linear layer under no_grad may differ in the last bits of
-    float32 between values of n, as one GEMM does between BLAS thread counts."""
+    As torch.set_num_threads: while gradwise's threads run GEMMs (under no_grad, the large
+    linear layers), NumPy's BLAS is held to one thread, and restored after; elsewhere BLAS
+    keeps its own count (OPENBLAS_NUM_THREADS, threadpoolctl). Results are deterministic
+    for a given n. Convolution, pooling and activations give the same bits for every n; a
+    linear layer under no_grad may differ in the last bits of float32 between values of n,
+    as one GEMM does between BLAS thread counts."""
     global _num_threads, _pool
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")

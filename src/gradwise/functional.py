@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, kernels
 from .autograd import float_dtype
 from .ops import activation as _act
 from .ops import conv as _conv
@@ -326,9 +326,10 @@ def im2col(X, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
     X = np.asarray(X.data if isinstance(X, Tensor) else X)
     kernel, s, pad = _window_args("im2col", X, filter_h, filter_w, stride, pad)
     Ho, Wo = _out_hw("im2col", X, kernel, s, pad)
-    view = _conv.windows(_conv.pad_images(X, pad), kernel, s, (1, 1), (Ho, Wo))  # (N, C, fh, fw, OH, OW)
-    col = np.array(view.transpose(0, 4, 5, 1, 2, 3), order="C")  # one copy, never a view of X
-    return col.reshape(X.shape[0] * Ho * Wo, -1)
+    col = kernels.im2col(kernels.batch_last(X), kernel, s, pad, (1, 1), (Ho, Wo))  # (K, OH OW N)
+    # rows (n, i, j), columns (c, p, q): one copy, never a view of X
+    return np.ascontiguousarray(col.reshape(-1, Ho, Wo, X.shape[0]).transpose(3, 1, 2, 0)).reshape(
+        X.shape[0] * Ho * Wo, -1)
 
 
 def col2im(col, input_shape, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
@@ -345,11 +346,9 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride=1, pad=0) -> n
     if col.shape != expected:
         raise ValueError(f"col2im: col must have shape {expected} for input {shape}, "
                          f"{kernel[0]}x{kernel[1]} windows, stride {s}, pad {pad}; got {col.shape}")
-    dcol = col.reshape(N, Ho, Wo, C, *kernel).transpose(3, 4, 5, 1, 2, 0)  # (C, fh, fw, OH, OW, N)
-    (top, bottom), (left, right) = pad
-    shape_p = (N, C, shape[2] + top + bottom, shape[3] + left + right)
-    Xt = _conv.col2im(dcol, shape_p, s, (1, 1))                            # (C, H_p, W_p, N)
-    return np.ascontiguousarray(_conv.unpad(Xt.transpose(3, 0, 1, 2), pad))
+    dcol = col.reshape(N, Ho * Wo, -1).transpose(2, 1, 0).reshape(col.shape[1], -1)  # (K, OH OW N)
+    Xt = kernels.col2im(dcol, (C, *shape[2:], N), kernel, s, pad, (1, 1), (Ho, Wo))
+    return np.ascontiguousarray(kernels.from_batch_last(Xt))
 
 
 def _window_args(name, X, filter_h, filter_w, stride, pad):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Function, is_grad_enabled
 
 _GRAIN = 4096
@@ -15,12 +15,14 @@ _MIN_CHUNK = 1 << 16
 
 
 def _elementwise(kernel, z: np.ndarray) -> np.ndarray:
-    """kernel(z_part, out_part) over a new array like z. With no graph to record (no_grad),
-    a share per thread (backend.parallel_for) when z is a large contiguous float array;
-    otherwise on z at once (training keeps to one thread: see ops.conv._batch_split)."""
-    out = np.empty(z.shape, z.dtype)
-    if z.flags.c_contiguous and z.dtype.kind == "f":
-        flat, flat_out = z.reshape(-1), out.reshape(-1)
+    """kernel(z_part, out_part) over a new array laid out like z (a conv's batch-last output
+    stays batch-last for the pooling after it). With no graph to record (no_grad), a share
+    per thread (backend.parallel_for) when z is a large dense float array; otherwise on z
+    at once: the same numbers either way, each chunk computed as in the whole."""
+    out = np.empty_like(z)
+    order = kernels.dense_order(z)
+    if order is not None and z.dtype.kind == "f":
+        flat, flat_out = z.transpose(order).reshape(-1), out.transpose(order).reshape(-1)
         if is_grad_enabled():
             kernel(flat, flat_out)
         else:
@@ -103,7 +105,7 @@ class ReLU(Function):
         return self.A
 
     def backward(self, dA):
-        return dA * (self.A > 0)  # 0 at z = 0, as PyTorch
+        return kernels.relu_backward(dA, self.A)  # dA where A > 0: 0 at z = 0, as PyTorch
 
 
 class LeakyReLU(Function):

@@ -1,0 +1,129 @@
+"""Kernels: the loops under the convolution and pooling ops, on batch-last arrays.
+
+The floor between the arrays and the ops. An op reads like the math (`col = im2col(X)`,
+`Z = W @ col + b`, `dW = dZ @ col.T`) and calls these for the loops NumPy has no single
+call for: im2col and its adjoint col2im, max and average pooling forward and backward,
+ReLU's backward. They are written in plain NumPy (reference.py: strided views, one pass
+per window pixel); pooling and ReLU's backward also compiled with numba (compiled.py: one
+fused pass, cached on disk), computing the same numbers in the same
+order.
+
+The compiled ones are used when numba imports (it is a dependency; GRADWISE_KERNELS=numpy
+or use("numpy") picks the NumPy ones, as the tests do to compare them). Arrays in and out
+are batch-last, (C, H, W, m) (see layout.py); the functions here allocate outputs, check
+contiguity and pass plain ints to the implementation.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import reference
+from .layout import (
+    BATCH_LAST,
+    batch_last,
+    batch_last_matrix,
+    dense_order,
+    from_batch_last,
+)
+
+__all__ = [
+    "BATCH_LAST",
+    "avg_pool",
+    "avg_pool_backward",
+    "batch_last",
+    "batch_last_matrix",
+    "col2im",
+    "from_batch_last",
+    "im2col",
+    "in_use",
+    "max_pool",
+    "max_pool_backward",
+    "relu_backward",
+    "use",
+]
+
+_impl = None      # the module in use: reference or compiled, chosen on first call
+
+
+def use(name: str = "auto") -> str:
+    """Pick the kernels: "numba" (compiled; an ImportError if numba is missing), "numpy"
+    (reference) or "auto" (numba when it imports). Returns the name of those in use."""
+    global _impl
+    if name not in ("auto", "numba", "numpy"):
+        raise ValueError(f"kernels.use: expected 'auto', 'numba' or 'numpy', got {name!r}")
+    _impl = reference
+    if name != "numpy":
+        try:
+            from . import compiled
+        except ImportError:
+            if name == "numba":
+                raise
+        else:
+            _impl = compiled
+    return in_use()
+
+
+def in_use() -> str:
+    """"numba" or "numpy": the kernels the next call runs."""
+    return "numpy" if _kernels() is reference else "numba"
+
+
+def _kernels():
+    if _impl is None:
+        use(os.environ.get("GRADWISE_KERNELS", "auto"))
+    return _impl
+
+
+def _dense(X: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(X)
+
+
+def im2col(X, f, s, pad, d, out_hw, bias_row: bool = False) -> np.ndarray:
+    """The columns col (C f_h f_w [+ 1], H_out W_out m) of batch-last X (C, H, W, m), with a
+    last row of ones when bias_row (the bias rides in the GEMM, as x0 = 1 in the course)."""
+    C, _, _, m = X.shape
+    K = C * f[0] * f[1]
+    col = np.empty((K + bias_row, out_hw[0] * out_hw[1] * m), X.dtype)
+    reference.im2col(X, f, s, pad, d, out_hw, col)  # NumPy in both: see compiled.py
+    if bias_row:
+        col[K] = 1
+    return col
+
+
+def col2im(dcol, shape, f, s, pad, d, out_hw) -> np.ndarray:
+    """dX (C, H, W, m) = the adjoint of im2col applied to dcol (its first C f_h f_w rows)."""
+    K = shape[0] * f[0] * f[1]
+    return reference.col2im(dcol[:K], shape, f, s, pad, d, out_hw)
+
+
+def max_pool(X, f, s, pad, out_hw):
+    """(Z, arg): the max of each window of batch-last X and the window pixel it came from,
+    p f_w + q, kept in one byte per output where the window has at most 255 pixels."""
+    arg_dtype = np.uint8 if f[0] * f[1] <= 255 else np.int32
+    return _kernels().max_pool(_dense(X), f, s, pad, out_hw, arg_dtype)
+
+
+def max_pool_backward(dZ, arg, shape, f, s, pad) -> np.ndarray:
+    return _kernels().max_pool_backward(_dense(dZ), arg, shape, f, s, pad)
+
+
+def avg_pool(X, f, s, pad, out_hw) -> np.ndarray:
+    return _kernels().avg_pool(_dense(X), f, s, pad, out_hw)
+
+
+def avg_pool_backward(dZ, shape, f, s, pad) -> np.ndarray:
+    return _kernels().avg_pool_backward(_dense(dZ), shape, f, s, pad)
+
+
+def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA where A > 0, else 0, in A's memory layout. One fused pass when dA and A are
+    laid out alike (both the same permutation of a dense array), else NumPy's where."""
+    order = dense_order(A)
+    impl = _kernels()
+    if (impl is reference or order is None or dA.shape != A.shape or dA.dtype != A.dtype
+            or dense_order(dA) != order or A.dtype.kind != "f"):
+        return reference.relu_backward(dA, A)
+    back = np.argsort(order)
+    return impl.relu_backward(dA.transpose(order), A.transpose(order)).transpose(back)

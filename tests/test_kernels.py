@@ -1,0 +1,213 @@
+"""The kernels (gradwise.kernels): the compiled ones compute the NumPy reference's numbers bit
+for bit, on batch 1, odd sizes, stride 2, padding, dilation, ties, NaN and -inf; the layout
+helpers; the choice of implementation and the NumPy fallback when numba is missing; and the
+ops on either implementation against PyTorch."""
+import sys
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+import gradwise.functional as F
+from gradwise import kernels, nn
+from gradwise.kernels import reference
+
+compiled = pytest.importorskip("gradwise.kernels.compiled")
+
+# (C, H, W, m), window f, stride s, padding ((top, bottom), (left, right)), dilation d
+CASES = [
+    ((3, 7, 9, 5), (3, 2), (1, 2), ((1, 2), (0, 1)), (1, 1)),
+    ((2, 8, 8, 1), (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),     # batch 1
+    ((1, 28, 28, 4), (5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1)),   # LeNet-5's first layer
+    ((6, 14, 14, 3), (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),   # its pooling
+    ((2, 9, 11, 3), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),    # overlapping, stride 2
+    ((2, 10, 10, 2), (3, 3), (1, 1), ((2, 2), (2, 2)), (2, 2)),   # dilation 2
+    ((1, 5, 5, 2), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),     # 1 x 1
+]
+
+
+def _out_hw(shape, f, s, pad, d):
+    return tuple((n + sum(p) - dd * (ff - 1) - 1) // ss + 1
+                 for n, ff, ss, p, dd in zip(shape[1:3], f, s, pad, d))
+
+
+def _poolable(f, pad, d):
+    return d == (1, 1) and all(p <= ff // 2 for ff, p in zip(f, (pad[0][0], pad[1][0])))
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def impl(request):
+    """Run a test on each implementation; the default comes back after."""
+    before = kernels.in_use()
+    kernels.use(request.param)
+    yield request.param
+    kernels.use(before)
+
+
+def _both(name, *args):
+    return getattr(compiled, name)(*args), getattr(reference, name)(*args)
+
+
+def _im2col_by_loops(X, f, s, pad, d, out_hw):
+    """The definition: col[(c, p, q), (i, j, n)] = pixel (p, q) of window (i, j) of image n,
+    0 in the padding."""
+    C, H, W, m = X.shape
+    col = np.zeros((C, f[0], f[1], *out_hw, m), X.dtype)
+    for c, p, q, i, j in np.ndindex(C, f[0], f[1], *out_hw):
+        y, x = i * s[0] - pad[0][0] + p * d[0], j * s[1] - pad[1][0] + q * d[1]
+        if 0 <= y < H and 0 <= x < W:
+            col[c, p, q, i, j] = X[c, y, x]
+    return col.reshape(C * f[0] * f[1], -1)
+
+
+@pytest.mark.parametrize("shape,f,s,pad,d", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_is_its_definition_and_col2im_its_adjoint(shape, f, s, pad, d, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=shape).astype(dtype)
+    out_hw = _out_hw(shape, f, s, pad, d)
+    col = kernels.im2col(X, f, s, pad, d, out_hw, bias_row=True)
+    np.testing.assert_array_equal(col[:-1], _im2col_by_loops(X, f, s, pad, d, out_hw))
+    assert (col[-1] == 1).all() and col.dtype == dtype
+    dcol = rng.normal(size=col.shape).astype(dtype)
+    dX = kernels.col2im(dcol, shape, f, s, pad, d, out_hw)   # the bias row is left out
+    assert dX.shape == shape and dX.dtype == dtype and dX.flags.c_contiguous
+    # the adjoint: <im2col(X), dcol> = <X, col2im(dcol)>, for every X: so on a basis
+    basis = np.zeros(shape, dtype)
+    for index in [(0, 0, 0, 0), tuple(n - 1 for n in shape), (0, shape[1] // 2, shape[2] // 2, 0)]:
+        basis[index] = 1
+        expected = np.vdot(_im2col_by_loops(basis, f, s, pad, d, out_hw), dcol[:-1])
+        np.testing.assert_allclose(dX[index], expected, rtol=1e-6)
+        basis[index] = 0
+    np.testing.assert_allclose(np.vdot(col[:-1], dcol[:-1]), np.vdot(X, dX), rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape,f,s,pad,d", [c for c in CASES if _poolable(c[1], c[3], c[4])])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pooling_is_the_reference_bit_for_bit(shape, f, s, pad, d, dtype):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=shape).astype(dtype)
+    X[0, :2, :2] = 0.5                        # ties: the first maximum wins
+    X[-1, -1, -1, 0] = np.nan                 # NaN is the max, as in PyTorch
+    X[0, 0, -1, -1] = -np.inf
+    out_hw = _out_hw(shape, f, s, pad, d)
+    (Z, arg), (Zr, argr) = _both("max_pool", X, f, s, pad, out_hw, np.uint8)
+    np.testing.assert_array_equal(Z, Zr)
+    np.testing.assert_array_equal(arg, argr)
+    assert arg.dtype == np.uint8 and Z.shape == (shape[0], *out_hw, shape[3])
+    dZ = rng.normal(size=Z.shape).astype(dtype)
+    np.testing.assert_array_equal(*_both("max_pool_backward", dZ, arg, shape, f, s, pad))
+    np.testing.assert_array_equal(*_both("avg_pool", X, f, s, pad, out_hw))
+    np.testing.assert_array_equal(*_both("avg_pool_backward", dZ, shape, f, s, pad))
+
+
+def test_max_pool_windows_of_more_than_255_pixels_keep_int32_positions(impl):
+    X = np.random.default_rng(2).normal(size=(2, 17, 17, 3)).astype(np.float32)
+    Z, arg = kernels.max_pool(X, (17, 17), (1, 1), ((0, 0), (0, 0)), (1, 1))
+    assert arg.dtype == np.int32
+    np.testing.assert_array_equal(Z[:, 0, 0], X.reshape(2, -1, 3).max(axis=1))
+    np.testing.assert_array_equal(arg[:, 0, 0], X.reshape(2, -1, 3).argmax(axis=1))
+
+
+@pytest.mark.parametrize("layout", ["dense", "batch-last", "mixed", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_on_any_layout(impl, layout, dtype):
+    rng = np.random.default_rng(3)
+    A = np.maximum(rng.normal(size=(5, 3, 4, 6)), 0).astype(dtype)
+    A.reshape(-1)[:2] = [np.nan, 0.0]
+    dA = rng.normal(size=A.shape).astype(dtype)
+    dA.reshape(-1)[5] = np.inf                 # where A is 0 the gradient is 0, not NaN
+    A.reshape(-1)[5] = 0.0
+    if layout in ("batch-last", "mixed"):
+        A = kernels.from_batch_last(kernels.batch_last(A))
+    if layout == "batch-last":
+        dA = kernels.from_batch_last(kernels.batch_last(dA))
+    if layout == "strided":
+        A, dA = A[:, :, ::2], dA[:, :, ::2]
+    dZ = kernels.relu_backward(dA, A)
+    np.testing.assert_array_equal(dZ, np.where(A > 0, dA, 0))
+    assert dZ.dtype == dtype and dZ.reshape(-1)[5] == 0
+
+
+def test_layout_helpers():
+    X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    Xb = kernels.batch_last(X)
+    assert Xb.shape == (3, 4, 5, 2) and Xb.flags.c_contiguous and Xb[1, 2, 3, 1] == X[1, 1, 2, 3]
+    view = kernels.from_batch_last(Xb)
+    assert np.array_equal(view, X) and np.shares_memory(view, Xb)
+    assert kernels.batch_last(view) is not None and np.shares_memory(kernels.batch_last(view), Xb)
+    assert kernels.batch_last_matrix(view).shape == (3, 4 * 5 * 2)
+    assert kernels.dense_order(X) == (0, 1, 2, 3)
+    assert kernels.dense_order(view) == (1, 2, 3, 0)
+    assert kernels.dense_order(X[:, ::2]) is None
+
+
+def test_choosing_the_kernels_and_the_numpy_fallback(monkeypatch):
+    before = kernels.in_use()
+    try:
+        assert kernels.use("numpy") == "numpy"
+        assert kernels.use("numba") == "numba"
+        with pytest.raises(ValueError, match="'auto', 'numba' or 'numpy'"):
+            kernels.use("fast")
+        # without numba: auto falls back to NumPy, asking for numba says why it cannot
+        monkeypatch.setitem(sys.modules, "numba", None)
+        monkeypatch.delitem(sys.modules, "gradwise.kernels.compiled")
+        monkeypatch.delattr(kernels, "compiled")
+        assert kernels.use("auto") == "numpy"
+        with pytest.raises(ImportError):
+            kernels.use("numba")
+    finally:
+        monkeypatch.undo()
+        kernels.use(before)
+
+
+@pytest.mark.parametrize("x_shape,f,s,p", [((1, 2, 7, 7), 3, 2, 1), ((3, 3, 8, 9), 2, 2, 0),
+                                           ((2, 1, 9, 6), 3, 1, 0), ((2, 4, 5, 5), 2, 1, 1)])
+def test_pooling_ops_on_each_implementation_match_torch(impl, x_shape, f, s, p):
+    torch = pytest.importorskip("torch")
+    X = np.random.default_rng(4).normal(size=x_shape)
+    for ours, theirs in ((F.max_pool2d, torch.nn.functional.max_pool2d),
+                         (F.avg_pool2d, torch.nn.functional.avg_pool2d)):
+        x, tx = gw.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+        y, ty = ours(x, f, s, p), theirs(tx, f, s, p)
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+        dY = np.random.default_rng(5).normal(size=y.shape)
+        y.backward(dY)
+        ty.backward(torch.tensor(dY))
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,s,p,d", [((1, 2, 7, 7), (3, 3, 3), 2, 1, 1),
+                                                   ((3, 1, 9, 8), (2, 5, 5), 1, 2, 1),
+                                                   ((2, 2, 9, 9), (3, 3, 2), 1, 0, 2)])
+def test_conv_on_each_implementation_matches_torch_and_gradchecks(impl, x_shape, w_shape, s, p, d):
+    torch = pytest.importorskip("torch")
+    from gradwise.check import gradcheck
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=x_shape)
+    W = rng.normal(size=(w_shape[0], x_shape[1], *w_shape[1:]))
+    b = rng.normal(size=w_shape[0])
+    x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    y = F.conv2d(x, w, bb, s, p, d)
+    ty = torch.nn.functional.conv2d(tx, tw, tb, s, p, d)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    dY = rng.normal(size=y.shape)
+    y.backward(dY)
+    ty.backward(torch.tensor(dY))
+    for g, tg in ((x, tx), (w, tw), (bb, tb)):
+        np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-10)
+    assert gradcheck(lambda a, k, c: F.conv2d(a, k, c, s, p, d), [X, W, b])
+    assert gradcheck(lambda a: F.max_pool2d(F.relu(a), 2, 1, 1), [X])
+
+
+def test_a_conv_layer_hands_the_next_layers_batch_last_memory_without_copies():
+    X = gw.tensor(np.random.default_rng(7).normal(size=(4, 2, 12, 12)).astype(np.float32))
+    conv = nn.Conv2d(2, 3, 3)
+    Z = conv(X)
+    assert kernels.dense_order(Z.data) == (1, 2, 3, 0)         # batch-last memory
+    A = F.relu(Z)
+    assert kernels.dense_order(A.data) == (1, 2, 3, 0)         # the activation keeps it
+    P = F.max_pool2d(A, 2)
+    assert kernels.dense_order(P.data) == (1, 2, 3, 0)
+    assert np.shares_memory(kernels.batch_last(A.data), A.data)  # pooling reads it as is
