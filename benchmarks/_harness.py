@@ -1,6 +1,8 @@
 """Shared machinery of the benchmarks: data, timing, one subprocess per measurement, tables.
 
-A benchmark is a module in this folder (mlp.py, later cnn.py, ...) that defines
+A benchmark is a module in this folder (mlp_core.py, fit_overhead.py, data_loader.py) or one
+of the workloads registered in workloads.py (mlp, convnet, ...: `workloads.benchmark(name)`
+gives an object with the same attributes); either defines
 
     NAME, DESCRIPTION        str
     SYSTEMS                  {name: class}; the first one named "pytorch" is the reference
@@ -8,18 +10,22 @@ A benchmark is a module in this folder (mlp.py, later cnn.py, ...) that defines
     make_data(cfg)           -> (X, y), NumPy arrays, the same for every system
     init_params(cfg)         -> list of NumPy arrays, the same initial values for every system
     sanity(results) -> list[str]   problems found comparing the systems' losses ([] if none)
-    TARGETS (optional)       {"system": {"max_ratio": r, "max_rss_mb": m}}
+    TARGETS (optional)       {"system": {"max_ratio": r, "max_rss_mb": m}} (max_rss_mb optional)
 
 and a system class
 
     System(cfg, X, y, params)    builds its model from the arrays (not timed)
     .epoch(n_batches) -> list    trains over the first n_batches batches, returns the losses
+    .values(result) (optional)   turns what epoch returned into the per-batch losses, after the
+                                 timing (inference keeps its outputs, the losses come after)
 
 The runner (run.py) starts one child process per (round, system): the child builds the data,
 warms up on a few batches, builds a fresh model from the same initial values, times one epoch
 and reports the seconds, its losses and its own peak RSS (getrusage ru_maxrss), so that memory
 is per system and one system's allocations never count against another. Systems take turns
-within each round (the order rotates), so that the machine's noise is shared between them.
+within each round (the order rotates), so that the machine's noise is shared between them;
+the ratio to PyTorch is the median over the rounds of each round's ratio (a slow spell of the
+machine then slows both sides of the ratios it touches), with the rounds' min-max as spread.
 """
 from __future__ import annotations
 
@@ -65,14 +71,14 @@ def vm_hwm_mb() -> float | None:
 def blas_info() -> dict:
     """Which BLAS NumPy calls and with how many threads (threadpoolctl if present)."""
     try:
-        from threadpoolctl import threadpool_info
-
         import numpy  # noqa: F401  (loads the BLAS so that threadpoolctl sees it)
+        from threadpoolctl import threadpool_info
 
         pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
         return {"numpy_blas": [
-            f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), "
-            f"{p.get('num_threads')} threads" for p in pools]}
+            f"{p.get('internal_api')} {p.get('version')}, architecture {p.get('architecture')}, "
+            f"threading layer {p.get('threading_layer')}, {p.get('num_threads')} threads"
+            for p in pools]}
     except ImportError:  # pragma: no cover - threadpoolctl is optional
         return {"numpy_blas": ["unknown (install threadpoolctl to see it)"]}
 
@@ -95,27 +101,34 @@ def child_main(bench_name: str, system: str, cfg: dict) -> dict:
     losses = model.epoch(n_batches)
     seconds = time.perf_counter() - t0
     ru1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
+    if hasattr(model, "values"):
+        losses = model.values(losses)
     out = {"system": system, "seconds": seconds, "losses": [float(v) for v in losses],
            "peak_rss_mb": peak_rss_mb(), "vm_hwm_mb": vm_hwm_mb(),
            # diagnostics of the timed epoch: CPU seconds of all threads, minor page faults
            # (memory the allocator gave back to the OS and touched again), preemptions
            "cpu_s": c1 - c0, "minflt": ru1.ru_minflt - ru0.ru_minflt,
            "nivcsw": ru1.ru_nivcsw - ru0.ru_nivcsw}
-    out.update(getattr(model, "info", lambda: {})())
+    out.update(getattr(model, "info", dict)())
     return out
 
 
 # ---- in the parent ----------------------------------------------------------------------
 def load(bench_name: str):
+    """The benchmark `bench_name`: a workload of workloads.py, or a module of this folder."""
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
+    import workloads
+
+    if bench_name in workloads.WORKLOADS:
+        return workloads.benchmark(bench_name)
     return importlib.import_module(bench_name)
 
 
 def run_child(bench_name: str, system: str, cfg: dict, timeout: float = 1800) -> dict:
     cmd = [sys.executable, os.path.join(HERE, "run.py"), "--child", bench_name, system,
            json.dumps(cfg)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith(_MARK):
             return json.loads(line[len(_MARK):])
@@ -162,15 +175,21 @@ def summarize(bench, cfg: dict, runs: dict) -> dict:
         }
     ref = rows.get("pytorch")
     for s, row in rows.items():
-        row["ratio_median"] = row["median_s"] / ref["median_s"] if ref else None
+        # each round's ratio to that round's PyTorch time; their median is "the" ratio
+        rr = [a["seconds"] / b["seconds"] for a, b in zip(runs[s], runs["pytorch"])] if ref else []
+        row["round_ratios"] = rr
+        row["ratio"] = statistics.median(rr) if rr else None
+        row["ratio_min"], row["ratio_max"] = (min(rr), max(rr)) if rr else (None, None)
+        row["ratio_of_medians"] = row["median_s"] / ref["median_s"] if ref else None
         row["ratio_best"] = row["best_s"] / ref["best_s"] if ref else None
     problems = bench.sanity({s: rs[0] for s, rs in runs.items()})
     targets = {}
     for s, t in getattr(bench, "TARGETS", {}).items():
         if s in rows and ref:
-            ok_time = rows[s]["ratio_median"] <= t["max_ratio"]
-            ok_rss = rows[s]["peak_rss_mb"] <= t["max_rss_mb"]
-            targets[s] = {**t, "ratio": rows[s]["ratio_median"], "rss": rows[s]["peak_rss_mb"],
+            ok_time = rows[s]["ratio"] <= t["max_ratio"]
+            ok_rss = rows[s]["peak_rss_mb"] <= t.get("max_rss_mb", float("inf"))
+            targets[s] = {**t, "ratio": rows[s]["ratio"], "ratio_min": rows[s]["ratio_min"],
+                          "ratio_max": rows[s]["ratio_max"], "rss": rows[s]["peak_rss_mb"],
                           "met": ok_time and ok_rss}
     return {"benchmark": bench.NAME, "description": bench.DESCRIPTION, "config": cfg,
             "rows": rows, "sanity_problems": problems, "targets": targets}
@@ -184,12 +203,40 @@ def environment() -> dict:
            "machine": platform.machine(), "processor": _cpu_model()}
     env.update(blas_info())
     try:  # the version only: importing torch here would inflate the children's ru_maxrss
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
         env["torch"] = version("torch")
-    except Exception:  # pragma: no cover - torch is optional
+    except PackageNotFoundError:  # pragma: no cover - torch is optional
         env["torch"] = None
+    env["torch_config"] = torch_config() if env["torch"] else []
     return env
+
+
+_TORCH_CONFIG = """
+import re, torch
+for line in torch.__config__.show().splitlines():
+    line = line.strip().lstrip("- ")
+    if line.startswith("Build settings"):
+        keys = ("BLAS_INFO", "USE_MKL", "USE_MKLDNN", "USE_OPENMP")
+        print(", ".join(kv.strip() for kv in re.split(r",\\s*", line.split(":", 1)[1]) if kv.strip().split("=")[0] in keys))
+    elif re.search(r"MKL|Math Kernel Library|oneDNN|OpenMP", line, re.I):
+        print(line)
+backend = [ln for ln in torch.__config__.parallel_info().splitlines() if "parallel backend" in ln]
+print(f"{torch.get_num_threads()} intra-op threads, {torch.get_num_interop_threads()} inter-op threads; "
+      + "; ".join(ln.strip() for ln in backend))
+"""
+
+
+def torch_config() -> list:
+    """PyTorch's build lines that name MKL, oneDNN (MKLDNN) and OpenMP, and its threads, read in
+    a child process: importing torch here would raise every later child's ru_maxrss."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", _TORCH_CONFIG], check=False,
+                              capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return [f"unknown ({e})"]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    return lines if proc.returncode == 0 else [f"unknown (exit {proc.returncode})"]
 
 
 def _cpu_model() -> str:
@@ -203,14 +250,45 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def table(summary: dict) -> str:
-    head = ("system", "median s/epoch", "best s/epoch", "x PyTorch", "peak RSS MB", "final loss")
+def _spread(r: dict) -> str:
+    return "" if r.get("ratio_min") is None else f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+
+
+def _md(head, rows) -> str:
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
-    for s, r in summary["rows"].items():
-        ratio = "" if r["ratio_median"] is None else f"{r['ratio_median']:.2f}"
-        lines.append(" | ".join((s, f"{r['median_s']:.3f}", f"{r['best_s']:.3f}", ratio,
-                                 f"{r['peak_rss_mb']:.0f}", f"{r['final_loss']:.4f}")))
+    lines += [" | ".join(row) for row in rows]
     return "\n".join("| " + ln + " |" for ln in lines)
+
+
+def table(summary: dict) -> str:
+    """One benchmark: a row per system (the ratio is the median of the rounds' ratios)."""
+    head = ("system", "median s/epoch", "best s/epoch", "x PyTorch", "spread", "peak RSS MB",
+            "final loss")
+    return _md(head, [(s, f"{r['median_s']:.3f}", f"{r['best_s']:.3f}",
+                       "" if r["ratio"] is None else f"{r['ratio']:.2f}", _spread(r),
+                       f"{r['peak_rss_mb']:.0f}", f"{r['final_loss']:.4f}")
+                      for s, r in summary["rows"].items()])
+
+
+def summary_rows(summary: dict) -> list:
+    """The systems with a goal (or, with none, every system but PyTorch): (system, row, target)."""
+    targets = summary["targets"]
+    systems = list(targets) or [s for s in summary["rows"] if s != "pytorch"]
+    return [(s, summary["rows"][s], targets.get(s)) for s in systems]
+
+
+def summary_table(summaries: list) -> str:
+    """All benchmarks run, one row per system with a goal, in Markdown for a README."""
+    head = ("workload", "gradwise / PyTorch time (median of rounds)", "spread (min-max)",
+            "goal", "met")
+    rows = []
+    for sm in summaries:
+        for s, r, t in summary_rows(sm):
+            rows.append((sm["benchmark"] + ("" if s == "gradwise" else f" ({s})"),
+                         "-" if r["ratio"] is None else f"{r['ratio']:.2f}", _spread(r) or "-",
+                         f"<= {t['max_ratio']}" if t else "-",
+                         ("met" if t["met"] else "NOT met") if t else "-"))
+    return _md(head, rows)
 
 
 def save(payload: dict, name: str) -> str:

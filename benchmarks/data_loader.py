@@ -22,6 +22,8 @@ system (threadpoolctl): the question is whether preparing batches overlaps train
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 NAME = "data_loader"
@@ -48,7 +50,7 @@ def init_params(cfg):
     rng = np.random.default_rng(cfg["seed"] + 1)
     params = []
     sizes = cfg["sizes"]
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         bound = 1.0 / np.sqrt(n_in)
         params.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32))
         params.append(rng.uniform(-bound, bound, n_out).astype(np.float32))

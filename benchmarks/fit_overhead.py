@@ -1,6 +1,6 @@
 """The MLP workload through the library: nn.Sequential, optim.SGD and gradwise.train.fit.
 
-Workload (the foundation's, see mlp.py): MLP 784-100-100-10 (ReLU), softmax cross-entropy,
+Workload (the foundation's, see mlp_core.py): MLP 784-100-100-10 (ReLU), softmax cross-entropy,
 SGD lr 0.1, batch 100, one epoch over 60,000 synthetic examples, same data, same initial
 weights and the same batch order (no shuffling) in every system:
 
@@ -45,7 +45,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import mlp  # noqa: E402  (the workload's data, weights and sanity check)
+import mlp_core as mlp  # (the workload's data, weights and sanity check)
 
 NAME = "fit_overhead"
 DESCRIPTION = ("MLP 784-100-100-10 through nn.Sequential + optim.SGD + fit (accuracy, progress "
@@ -120,7 +120,7 @@ class PyTorch:
 
         # 2 threads as NumPy's BLAS on the reference machine; OMP_NUM_THREADS=1 runs both
         # single-threaded (OpenBLAS reads it too), which measures well on a loaded machine
-        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
         self.torch, self.X, self.y, self.batch = torch, X, y, cfg["batch"]
         sizes = cfg["sizes"]
         nn = torch.nn

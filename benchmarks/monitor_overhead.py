@@ -1,6 +1,6 @@
 """What the training-health monitor costs: fit with and without fit(..., monitor=...).
 
-Workload (the foundation's, see mlp.py): MLP 784-100-100-10 (ReLU), softmax cross-entropy,
+Workload (the foundation's, see mlp_core.py): MLP 784-100-100-10 (ReLU), softmax cross-entropy,
 SGD lr 0.1, batch 100, one epoch over synthetic examples, the same data, initial weights and
 seed for every variant, in one process (the order of variants rotates every round; round 0
 warms up and is not counted):
@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mlp import config, init_params, make_data  # noqa: E402
+from mlp_core import config, init_params, make_data
 
 
 def main() -> int:

@@ -1,12 +1,15 @@
-"""Run the benchmarks and print a table per benchmark; results go to benchmarks/results/*.json.
+"""Run the benchmarks, gradwise beside PyTorch; results go to benchmarks/results/*.json.
 
-    python benchmarks/run.py                    # every benchmark, 3 rounds
-    python benchmarks/run.py mlp --repeats 5
+    python benchmarks/run.py                    # the nine workloads of workloads.py, 3 rounds
+    python benchmarks/run.py mlp infer_mlp --repeats 5
+    python benchmarks/run.py mlp_core fit_overhead data_loader   # the others, when named
     python benchmarks/run.py --quick            # a smaller workload, 1 round: a smoke test
     python benchmarks/run.py --systems gradwise pytorch
 
-Each measurement runs in its own child process (see _harness.py). A new benchmark is a module
-in this folder with the interface described in _harness.py, added to BENCHMARKS below.
+Each measurement runs in its own child process (see _harness.py). The ratio to PyTorch is the
+median of the rounds' ratios (each round's gradwise time over that round's PyTorch time), with
+their min-max as spread. A new workload is a line in workloads.WORKLOADS; a new benchmark of
+another shape is a module in this folder with the interface of _harness.py, added to OTHERS.
 """
 from __future__ import annotations
 
@@ -17,9 +20,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _harness  # noqa: E402
+import _harness
+import workloads  # (NumPy only: the parent never imports torch or gradwise)
 
-BENCHMARKS = ["mlp", "cnn", "cnn_lenet5", "cnn_infer", "fit_overhead", "data_loader"]
+DEFAULT = workloads.NAMES  # the issue's table, in its order
+OTHERS = ["mlp_core", "fit_overhead", "data_loader"]
+BENCHMARKS = DEFAULT + OTHERS
 
 
 def main(argv=None) -> int:
@@ -31,7 +37,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
-                    help=f"any of {BENCHMARKS} (default: all)")
+                    help=f"any of {BENCHMARKS} (default: {', '.join(DEFAULT)})")
     ap.add_argument("--repeats", type=int, default=None,
                     help="rounds; each system runs once per round (default 3, 1 with --quick)")
     ap.add_argument("--quick", action="store_true", help="a smaller workload and 1 round")
@@ -44,15 +50,21 @@ def main(argv=None) -> int:
         ap.error(f"unknown benchmark(s) {unknown}; choose from {BENCHMARKS}")
 
     env = _harness.environment()
-    print(f"{env['date']}  {env['processor']}, {env['cpu_count']} cores  python {env['python']}"
-          f"  numpy {env['numpy']}  torch {env['torch']}")
-    print(f"numpy BLAS: {'; '.join(env['numpy_blas'])}")
+    print(f"{env['date']}  python {env['python']}  numpy {env['numpy']}  torch {env['torch']}")
+    print(f"CPU: {env['processor']}, {env['cpu_count']} cores ({env['machine']})")
+    print(f"NumPy BLAS: {'; '.join(env['numpy_blas']) or 'none found'}")
+    for line in env["torch_config"]:
+        print(f"PyTorch: {line}")
+    print("threads: each framework's default (no set_num_threads, OMP_NUM_THREADS "
+          f"{os.environ.get('OMP_NUM_THREADS', 'unset')})")
     failed = False
-    for name in args.benchmarks or BENCHMARKS:
+    summaries = []
+    for name in args.benchmarks or DEFAULT:
         bench = _harness.load(name)
         cfg = bench.config(quick=args.quick)
         print(f"\n{bench.NAME}: {bench.DESCRIPTION}  (n={cfg['n']}, {repeats} round(s))")
         summary = _harness.measure(name, cfg, repeats, args.systems)
+        summaries.append(summary)
         print()
         print(_harness.table(summary))
         for p in summary["sanity_problems"]:
@@ -60,14 +72,25 @@ def main(argv=None) -> int:
             failed = True
         if not summary["sanity_problems"]:
             print("sanity: all systems reach the same loss (first batch and last 10% agree)")
-        for s, t in summary["targets"].items():
-            verdict = "met" if t["met"] else "NOT met"
-            print(f"target {s}: <= {t['max_ratio']}x PyTorch and <= {t['max_rss_mb']} MB: "
-                  f"{t['ratio']:.2f}x, {t['rss']:.0f} MB -> {verdict}")
+        ref = summary["rows"].get("pytorch")
+        for s, r, t in _harness.summary_rows(summary):
+            if ref is None:
+                continue
+            goal = "no goal" if t is None else (
+                f"goal <= {t['max_ratio']}x"
+                + (f" and <= {t['max_rss_mb']} MB" if "max_rss_mb" in t else "")
+                + f" -> {'met' if t['met'] else 'NOT met'}")
+            print(f"{bench.NAME}: {s} {r['median_s']:.3f} s, PyTorch {ref['median_s']:.3f} s: "
+                  f"{r['ratio']:.2f}x (rounds {_harness._spread(r)}); peak RSS "
+                  f"{r['peak_rss_mb']:.0f} / {ref['peak_rss_mb']:.0f} MB; {goal}")
         if not args.no_save:
             path = _harness.save({"environment": env, "repeats": repeats, "quick": args.quick,
                                   **summary}, name + ("-quick" if args.quick else ""))
             print(f"saved {os.path.relpath(path)}")
+
+    print(f"\nSummary ({repeats} round(s){', --quick' if args.quick else ''}; "
+          f"{env['processor']}, {env['cpu_count']} cores):\n")
+    print(_harness.summary_table(summaries))
     return 1 if failed else 0
 
 

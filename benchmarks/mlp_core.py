@@ -1,5 +1,6 @@
-"""MLP 784-100-100-10, ReLU, softmax cross-entropy, plain SGD (lr 0.1), batch 100, one epoch
-over 60,000 synthetic examples, in three systems:
+"""mlp_core: MLP 784-100-100-10 on the autograd core (no nn, no optim), ReLU, softmax
+cross-entropy, plain SGD (lr 0.1), batch 100, one epoch over 60,000 synthetic examples, in
+three systems (the same network written with nn and optim is the `mlp` workload, workloads.py):
 
   gradwise  the public API: gw.tensor, F.linear, F.relu, F.cross_entropy, loss.backward(),
             the update under gw.no_grad() on p.data with p.grad, grads set to None
@@ -16,10 +17,12 @@ training loop that owns its batches does; the NumPy baseline reads slices of the
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-NAME = "mlp"
-DESCRIPTION = "MLP 784-100-100-10, ReLU, softmax cross-entropy, SGD lr 0.1, batch 100, 1 epoch"
+NAME = "mlp_core"
+DESCRIPTION = "MLP 784-100-100-10 on the autograd core, ReLU, softmax cross-entropy, SGD lr 0.1, batch 100, 1 epoch"
 SIZES = (784, 100, 100, 10)
 TARGETS = {"gradwise": {"max_ratio": 0.9, "max_rss_mb": 300}}
 
@@ -45,7 +48,7 @@ def init_params(cfg):
     rng = np.random.default_rng(cfg["seed"] + 1)
     params = []
     sizes = cfg["sizes"]
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         bound = 1.0 / np.sqrt(n_in)
         params.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32))
         params.append(rng.uniform(-bound, bound, n_out).astype(np.float32))

@@ -1,0 +1,86 @@
+"""The benchmark workloads (benchmarks/workloads.py) and the harness's ratios: the nine
+workloads in the issue's order with their goals, the same parameter shapes in the stand-in,
+gradwise and PyTorch, both systems agreeing on a few batches, and the ratio as the median of
+the rounds' ratios. Seconds of work: nothing is timed here."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "benchmarks"))
+
+import _harness
+import run
+import workloads
+
+TABLE = {"mlp": 0.85, "mlp_wide": 1.1, "convnet": 1.0, "convnet_b32": 1.1, "convnet_b256": 1.1,
+         "lenet5": 1.1, "infer_mlp": 1.0, "infer_lenet5": 0.9, "infer_convnet": 1.0}
+
+
+def test_the_default_run_is_the_issue_table_in_order():
+    assert run.DEFAULT == list(TABLE)
+    for name, goal in TABLE.items():
+        bench = _harness.load(name)
+        assert bench.NAME == name
+        assert bench.TARGETS == {"gradwise": {"max_ratio": goal}}
+        assert list(bench.SYSTEMS) == ["gradwise", "pytorch"]
+    assert {"mlp_core", "fit_overhead", "data_loader"} <= set(run.BENCHMARKS)
+    assert _harness.load("mlp_core").NAME == "mlp_core"
+
+
+@pytest.mark.parametrize("arch", list(workloads.ARCHS))
+def test_parameter_shapes_match_gradwise_and_torch(arch):
+    from gradwise import nn
+
+    shapes = workloads.ARCHS[arch](workloads._Shapes())
+    assert [tuple(p.shape) for p in workloads.ARCHS[arch](nn).parameters()] == shapes
+    torch = pytest.importorskip("torch")
+    assert [tuple(p.shape) for p in workloads.ARCHS[arch](torch.nn).parameters()] == shapes
+
+
+def test_data_are_normalized_and_float32():
+    cfg = {**workloads.config("convnet", quick=True), "n": 5000}
+    X, y = workloads.make_data(cfg)
+    assert X.shape == (5000, 1, 28, 28) and X.dtype == np.float32 and y.dtype == np.int64
+    assert abs(float(X.mean())) < 0.05 and abs(float(X.std()) - 1) < 0.05
+    X, _ = workloads.make_data({**workloads.config("mlp", quick=True), "n": 300})
+    assert X.shape == (300, 784)
+
+
+@pytest.mark.parametrize("name", list(TABLE))
+def test_both_systems_agree_on_a_few_batches(name):
+    pytest.importorskip("torch")
+    bench = _harness.load(name)
+    cfg = bench.config(quick=True)
+    cfg["n"] = 3 * cfg["batch"]
+    X, y = bench.make_data(cfg)
+    params = bench.init_params(cfg)
+    results = {}
+    for system, cls in bench.SYSTEMS.items():
+        model = cls(cfg, X, y, params)
+        results[system] = {"losses": [float(v) for v in model.values(model.epoch(3))]}
+        assert len(results[system]["losses"]) == 3
+    assert bench.sanity(results) == []
+    np.testing.assert_allclose(results["gradwise"]["losses"], results["pytorch"]["losses"],
+                               rtol=1e-4)
+
+
+def test_ratio_is_the_median_of_the_rounds_ratios():
+    bench = _harness.load("mlp")
+
+    def run_(s):
+        return {"seconds": s, "losses": [2.3, 1.0], "peak_rss_mb": 100.0, "vm_hwm_mb": None,
+                "cpu_s": s, "minflt": 0, "nivcsw": 0}
+
+    runs = {"gradwise": [run_(1.0), run_(3.0), run_(2.0)],
+            "pytorch": [run_(2.0), run_(2.0), run_(4.0)]}
+    summary = _harness.summarize(bench, bench.config(quick=True), runs)
+    row = summary["rows"]["gradwise"]
+    assert row["round_ratios"] == [0.5, 1.5, 0.5]
+    assert row["ratio"] == 0.5 and (row["ratio_min"], row["ratio_max"]) == (0.5, 1.5)
+    assert row["ratio_of_medians"] == 1.0  # not the reported ratio
+    assert summary["targets"]["gradwise"]["met"]
+    table = _harness.summary_table([summary])
+    assert "| mlp | 0.50 | 0.50-1.50 | <= 0.85 | met |" in table
