@@ -430,52 +430,6 @@ def test_threaded_training_step_matches_one_thread(threads, small_chunks):
             np.testing.assert_array_equal(a, c)
 
 
-def test_parallel_for_holds_blas_to_one_thread_while_chunks_run(threads):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    if not threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
-        pytest.skip("no BLAS library that threadpoolctl can control")
-    threads(2)
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        inside = []
-        gw.backend.parallel_for(
-            lambda i, j: inside.append(max(lib.get_num_threads()
-                                           for lib in gw.backend._blas_controllers())), 4, blas=True)
-        assert inside == [1] * len(inside) and len(inside) >= 2
-        after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-        assert max(after) == 2  # restored
-        threads(1)               # one thread: BLAS keeps its own threads
-        gw.backend.parallel_for(
-            lambda i, j: inside.append(max(lib.get_num_threads()
-                                           for lib in gw.backend._blas_controllers())), 4, blas=True)
-        assert inside[-1] == 2
-
-
-def test_linear_under_no_grad_splits_rows_within_float32_rounding(threads, monkeypatch):
-    """Inference splits large X W^T by rows over the threads: BLAS rounds a split GEMM (as
-    it rounds one GEMM on 1 or 2 of its own threads) differently in the last bits only, and
-    the same thread count gives the same bits again. Gradients are never affected."""
-    from gradwise.ops import linear
-
-    monkeypatch.setattr(linear, "_SPLIT_MACS", 1)
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(37, 300)).astype(np.float32)
-    W = rng.normal(size=(20, 300)).astype(np.float32)
-    b = rng.normal(size=20).astype(np.float32)
-    with_grad = F.linear(gw.tensor(X), gw.tensor(W, requires_grad=True), gw.tensor(b)).data
-    for n in (1, 2, 3):
-        threads(n)
-        with gw.no_grad():
-            first = F.linear(gw.tensor(X), gw.tensor(W), gw.tensor(b)).data
-            again = F.linear(gw.tensor(X), gw.tensor(W), gw.tensor(b)).data
-        np.testing.assert_array_equal(first, again)
-        np.testing.assert_allclose(first, X @ W.T + b, rtol=1e-5, atol=1e-4)
-        np.testing.assert_allclose(first, with_grad, rtol=1e-5, atol=1e-4)
-        assert first.dtype == np.float32
-    with gw.no_grad():  # no bias, float64: the same path
-        z = F.linear(gw.tensor(X.astype(np.float64)), gw.tensor(W.astype(np.float64))).data
-    np.testing.assert_allclose(z, X.astype(np.float64) @ W.T.astype(np.float64), rtol=1e-12)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("dA_dtype", [None, np.float64])
 def test_tanh_backward_in_one_array_is_the_course_formula_bit_for_bit(dtype, dA_dtype):

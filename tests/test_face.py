@@ -452,8 +452,8 @@ def test_embedding_net_without_projection_and_with_dropout():
     assert not np.allclose(E1, E2)                             # dropout draws in training
     net.eval()
     np.testing.assert_array_equal(net(X).data, net(X).data)    # and is off in eval mode
-    # no_grad's convolutions take the per-example GEMMs, training's narrow layers one GEMM for
-    # the batch (ops.conv.Conv2d): the same dot products, equal to float32 rounding
+    # embed() runs the same ops under no_grad, in batches of its own: equal to float32
+    # rounding (BLAS may block a GEMM differently for another number of rows)
     np.testing.assert_allclose(embed(net, X.data), net(X).data, rtol=1e-6, atol=1e-7)
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="embedding_dim must be a positive int or None"):

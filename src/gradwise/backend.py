@@ -7,7 +7,6 @@ that gradwise's own kernels share (set_num_threads, parallel_for).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -61,9 +60,8 @@ def set_rng_state(state: dict) -> None:
 
 
 # ---- threads for gradwise's own kernels ------------------------------------------------
-# NumPy runs each ufunc on one thread (BLAS has threads of its own), so the activations and,
-# under no_grad, large linear layers split the batch into chunks and run them on a small
-# pool; NumPy releases the GIL inside those loops, so the chunks run at the same time, each
+# NumPy runs each ufunc on one thread (BLAS has threads of its own), so the activations
+# split large arrays into chunks under no_grad and run them on a small pool; NumPy releases the GIL inside those loops, so the chunks run at the same time, each
 # writing its own slice of the output with the same code as the whole would.
 
 _num_threads = None      # None until first asked: then the default below
@@ -99,18 +97,12 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use n threads in gradwise's own threaded kernels: ReLU and tanh and, under no_grad,
-    large linear layers, each taking a share of the batch; 1 runs them on the calling
-    thread. The default is the CPUs the process may use, at most 8, or
-    GRADWISE_NUM_THREADS. Convolution's GEMMs run on NumPy's BLAS and its own threads;
-    im2col and pooling (gradwise.kernels) on the calling thread.
-
-    As torch.set_num_threads: while gradwise's threads run GEMMs (under no_grad, the large
-    linear layers), NumPy's BLAS is held to one thread, and restored after; elsewhere BLAS
-    keeps its own count (OPENBLAS_NUM_THREADS, threadpoolctl). Results are deterministic
-    for a given n. Convolution, pooling and activations give the same bits for every n; a
-    linear layer under no_grad may differ in the last bits of float32 between values of n,
-    as one GEMM does between BLAS thread counts."""
+    """Use n threads in gradwise's own threaded kernels: under no_grad, ReLU and tanh take a
+    share of a large array each; 1 runs them on the calling thread. The default is the
+    CPUs the process may use, at most 8, or GRADWISE_NUM_THREADS. The GEMMs (linear and
+    convolution) run on NumPy's BLAS and its own threads (OPENBLAS_NUM_THREADS,
+    threadpoolctl); im2col and pooling (gradwise.kernels) on the calling thread.
+    Activations give the same bits for every n."""
     global _num_threads, _pool
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
@@ -130,37 +122,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-_blas = None  # threadpoolctl's controllers of the BLAS libraries loaded, found on first use
-
-
-def _blas_controllers() -> list:
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
-        except Exception:  # noqa: BLE001 - not installed or not usable: leave BLAS as it is
-            _blas = []
-    return _blas
-
-
-@contextlib.contextmanager
-def _blas_on_one_thread(active: bool = True):
-    limited = []
-    try:
-        if active:
-            for lib in _blas_controllers():
-                before = lib.get_num_threads()
-                if before != 1:
-                    lib.set_num_threads(1)
-                    limited.append((lib, before))
-        yield
-    finally:
-        for lib, before in limited:
-            lib.set_num_threads(before)
-
-
-def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = False) -> None:
+def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1) -> None:
     """Call fn(start, stop) over consecutive chunks of range(n) that together cover it, on
     up to get_num_threads() threads, and return when all are done.
 
@@ -169,22 +131,14 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = Fa
     at least `min_chunk` items, so small work stays on the calling thread. The caller takes
     chunks too, and a worker that starts late finds none left: on a busy machine the work
     is never slower than one thread by more than the hand-off. fn must write only its own
-    chunk's part of the output.
-
-    blas=True: the chunks call BLAS (GEMMs). With more than one thread, BLAS is then held to
-    one thread of its own (through threadpoolctl) while fn runs, even when the work is too
-    small to split: gradwise's threads take the place of BLAS's. Besides not multiplying
-    threads, this keeps OpenBLAS's helper threads asleep: after each threaded call they
-    spin for a while, and on two cores a spinning helper takes the core a chunk needs
-    (measured: inference 1.6 s with it against 1.15 s without)."""
+    chunk's part of the output."""
     threads = get_num_threads()
     if threads == 1 or getattr(_in_parallel, "active", False):
         fn(0, n)
         return
     per = max(min_chunk, grain)
     if n < 2 * per:
-        with _blas_on_one_thread(blas):
-            fn(0, n)
+        fn(0, n)
         return
     # two chunks a thread: a thread that falls behind leaves its second chunk to another
     chunks = min(2 * threads, n // per)
@@ -207,11 +161,10 @@ def parallel_for(fn, n: int, grain: int = 1, min_chunk: int = 1, blas: bool = Fa
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="gradwise")
-    with _blas_on_one_thread(blas):
-        helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
-        work()
-        for h in helpers:
-            if not h.cancel():   # not started yet: nothing left for it anyway
-                h.result()
+    helpers = [_pool.submit(work) for _ in range(min(threads, len(edges) - 1) - 1)]
+    work()
+    for h in helpers:
+        if not h.cancel():   # not started yet: nothing left for it anyway
+            h.result()
     if errors:
         raise errors[0]
