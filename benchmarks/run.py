@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _harness
 import workloads  # (NumPy only: the parent never imports torch or gradwise)
 
-DEFAULT = workloads.NAMES  # the issue's table, in its order
+DEFAULT = workloads.NAMES  # the speed goals' table, in its order
 OTHERS = ["mlp_core", "fit_overhead", "data_loader"]
 BENCHMARKS = DEFAULT + OTHERS
 

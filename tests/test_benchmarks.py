@@ -1,5 +1,5 @@
 """The benchmark workloads (benchmarks/workloads.py) and the harness's ratios: the nine
-workloads in the issue's order with their goals, the same parameter shapes in the stand-in,
+workloads in the goals' order with their goals, the same parameter shapes in the stand-in,
 gradwise and PyTorch, both systems agreeing on a few batches, and the ratio as the median of
 the rounds' ratios. Seconds of work: nothing is timed here."""
 import os
@@ -19,7 +19,7 @@ TABLE = {"mlp": 0.85, "mlp_wide": 1.1, "convnet": 1.0, "convnet_b32": 1.1, "conv
          "lenet5": 1.1, "infer_mlp": 1.0, "infer_lenet5": 0.9, "infer_convnet": 1.0}
 
 
-def test_the_default_run_is_the_issue_table_in_order():
+def test_the_default_run_is_the_goals_table_in_order():
     assert run.DEFAULT == list(TABLE)
     for name, goal in TABLE.items():
         bench = _harness.load(name)
