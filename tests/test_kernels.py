@@ -211,3 +211,33 @@ def test_a_conv_layer_hands_the_next_layers_batch_last_memory_without_copies():
     P = F.max_pool2d(A, 2)
     assert kernels.dense_order(P.data) == (1, 2, 3, 0)
     assert np.shares_memory(kernels.batch_last(A.data), A.data)  # pooling reads it as is
+
+
+_GROWING_ARRAYS = """
+import resource, numpy as np
+from gradwise import backend
+a = np.ones(6_000_000, np.float32); del a            # 24 MB: the heap now holds that much
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for i in range(20):                                  # 8 to 23 MB, each larger than the last
+    a = np.ones(2_000_000 + 200_000 * i, np.float32); del a
+print(backend._kept_freed_memory, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc settings")
+def test_freed_memory_is_kept_for_the_next_step_without_page_faults(tmp_path):
+    # Arrays freed and allocated again, each a little larger (as a training step's buffers
+    # vary): with gradwise's malloc settings they reuse the heap's memory; glibc's defaults
+    # map each from the OS again, one page fault per 4 KiB page.
+    import os
+    import subprocess
+    runs = {}
+    for setting in ("1", "0"):
+        env = dict(os.environ, GRADWISE_KEEP_FREED_MEMORY=setting)
+        out = subprocess.run([sys.executable, "-c", _GROWING_ARRAYS], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+        runs[setting] = (out[0], int(out[1]))
+    if runs["1"][0] != "True":
+        pytest.skip("not glibc: malloc is left as it is")
+    assert runs["0"][0] == "False"
+    assert runs["1"][1] < 200 < 1000 < runs["0"][1], runs
