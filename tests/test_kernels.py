@@ -241,3 +241,20 @@ def test_freed_memory_is_kept_for_the_next_step_without_page_faults(tmp_path):
         pytest.skip("not glibc: malloc is left as it is")
     assert runs["0"][0] == "False"
     assert runs["1"][1] < 200 < 1000 < runs["0"][1], runs
+
+
+def test_the_weight_gradient_of_a_small_layer_over_many_columns_is_summed_in_pieces():
+    torch = pytest.importorskip("torch")
+    from gradwise.ops import conv as conv_ops
+    rng = np.random.default_rng(8)
+    X, W, b = rng.normal(size=(40, 1, 28, 28)), rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2)
+    dZ2, col = rng.normal(size=(2, 26 * 26 * 40)), rng.normal(size=(10, 26 * 26 * 40))
+    assert 26 * 26 * 40 >= 4 * max(1024, conv_ops._CHUNK_BYTES // (8 * 12))  # the pieces' path
+    np.testing.assert_allclose(conv_ops._weight_grad(dZ2, col), dZ2 @ col.T, rtol=1e-12, atol=1e-10)
+    x, w, bb = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    dY = rng.normal(size=(40, 2, 26, 26))
+    F.conv2d(x, w, bb).backward(dY)
+    torch.nn.functional.conv2d(tx, tw, tb).backward(torch.tensor(dY))
+    for g, tg in ((x, tx), (w, tw), (bb, tb)):
+        np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-9)

@@ -62,7 +62,7 @@ class Conv2d(Function):
         with_b = len(self.needs_grad) == 3
         dX = dW = db = None
         if self.needs_grad[1] or (with_b and self.needs_grad[2]):
-            dWb = dZ2 @ self.col.T                                        # [dW | db]
+            dWb = _weight_grad(dZ2, self.col)                            # [dW | db]
             K = self.W2.shape[1]
             dW = dWb[:, :K].reshape(self.W_shape)
             db = dWb[:, K].copy() if with_b else None
@@ -71,6 +71,25 @@ class Conv2d(Function):
             dX = kernels.from_batch_last(kernels.col2im(
                 dcol, self.X_shape, self.f, self.s, self.pad, self.d, self.out_hw))
         return (dX, dW, db) if with_b else (dX, dW)
+
+
+_CHUNK_BYTES = 1 << 19
+"""A piece of dZ and col that the weight gradient sums at once: half of a 1 MiB L2 cache."""
+
+
+def _weight_grad(dZ2, col):
+    """[dW | db] = dZ @ col^T. For small layers (few filters, small windows) over many
+    columns, summed over pieces of the columns that fit in cache: BLAS runs a GEMM with a
+    tiny output and a long inner dimension far below its speed (LeNet-5's first layer,
+    6 x 26 over 78,400 columns: 4x slower in one call than in pieces of 4096)."""
+    (F_, N), K = dZ2.shape, col.shape[0]
+    n = max(1024, _CHUNK_BYTES // (dZ2.itemsize * (F_ + K)))
+    if F_ * K > 1024 or N < 4 * n:
+        return dZ2 @ col.T
+    dWb = dZ2[:, :n] @ col[:, :n].T
+    for i in range(n, N, n):
+        dWb += dZ2[:, i:i + n] @ col[:, i:i + n].T
+    return dWb
 
 
 class MaxPool2d(Function):
