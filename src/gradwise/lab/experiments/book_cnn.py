@@ -4,8 +4,11 @@ Both train by the recipes of gradwise.models.mnist (RECIPES: epochs, batch size,
 learning rate and its decay per epoch, input scaling), the runs the model zoo's own numbers
 come from (`python -m gradwise.models.mnist simple_convnet`): seed 0, Adam on softmax
 cross-entropy over the 60,000 training digits, the test accuracy on the 10,000 test digits
-after each epoch, and the number reported the last epoch's (an epoch count fixed in advance,
-never the best epoch on the test set). The result file records the recipe it ran.
+after each epoch. The number checked is the mean of the last five epochs' (epochs fixed in
+advance, never the best epoch on the test set): once the training loss is near 0, one
+epoch's accuracy moves by 0.1-0.2 points from the next (SimpleConvNet's last five: 98.79,
+98.80, 98.64, 98.62, 98.60), and float32 rounding alone decides where a run's last epoch
+lands. The result file records the recipe it ran and every epoch.
 
 - SimpleConvNet: conv 30 5x5 - ReLU - max-pool 2x2 - affine 100 - ReLU - affine 10, weights
   0.01 * randn (the book's train_convnet.py: Adam 0.001, batches of 100, 20 epochs; "about
@@ -79,18 +82,24 @@ def _first_filters(model) -> np.ndarray:
     return first.W.data.copy()
 
 
+LAST = 5  # epochs whose mean test accuracy is the run's
+
+
 def check_and_plot(run, name: str, title: str, model, record, filters_before) -> None:
     reference, where = REFERENCE[name]
     acc = record.test_accuracy
+    last = [e["test_accuracy"] for e in record.epochs if "test_accuracy" in e][-LAST:]
     if run.quick:
         # one short epoch (100-160 steps) from the recipe's start: the pipeline learns digits,
         # which is all a quick run can show; the published number needs the full recipe
         run.check_bound(f"test accuracy after {QUICK_EPOCHS} epoch on {QUICK_TRAIN:,} digits (it learns)",
                         acc, low=0.85)
     else:
-        run.check(f"test accuracy ({where})", acc, reference, 0.003)
+        mean = float(np.mean(last))
+        run.check(f"test accuracy, mean of the last {len(last)} epochs ({where})", mean, reference, 0.003)
         if name in FLOOR:
-            run.check_bound(f"test accuracy at least {FLOOR[name]:.1%}", acc, low=FLOOR[name])
+            run.check_bound(f"test accuracy, mean of the last {len(last)} epochs, at least {FLOOR[name]:.1%}",
+                            mean, low=FLOOR[name])
 
     rows = [e for e in record.epochs if "test_accuracy" in e]
     fig, (ax_acc, ax_loss) = figure(2, size=(4.2, 3.2))
@@ -129,7 +138,8 @@ def _plot_filters(run, before: np.ndarray, after: np.ndarray) -> None:
 @experiment("simple_convnet", "SimpleConvNet on MNIST (conv-relu-pool-affine-relu-affine)",
             f"{SOURCE}, ch. 7.5 (train_convnet.py); gradwise.models.mnist recipe",
             quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES,
-            headline={"test accuracy": f"test accuracy ({REFERENCE['simple_convnet'][1]})"})
+            headline={"test accuracy, last 5 epochs":
+                      f"test accuracy, mean of the last {LAST} epochs ({REFERENCE['simple_convnet'][1]})"})
 def simple_convnet(run):
     model, record, before = train_cnn(run, "simple_convnet")
     check_and_plot(run, "simple_convnet", "SimpleConvNet", model, record, before)
@@ -138,7 +148,8 @@ def simple_convnet(run):
 @experiment("lenet5", "LeNet-5 on MNIST (tanh, average pooling, shifted training digits)",
             "LeCun et al. 1998; gradwise.models.mnist recipe",
             quick_note="1 epoch on 10,000 training digits, tested on 1,000", needs=MNIST_FILES,
-            headline={"test accuracy": f"test accuracy ({REFERENCE['lenet5_shift'][1]})"})
+            headline={"test accuracy, last 5 epochs":
+                      f"test accuracy, mean of the last {LAST} epochs ({REFERENCE['lenet5_shift'][1]})"})
 def lenet5(run):
     model, record, before = train_cnn(run, "lenet5_shift")
     check_and_plot(run, "lenet5_shift", "LeNet-5", model, record, before)
