@@ -258,3 +258,20 @@ def test_the_weight_gradient_of_a_small_layer_over_many_columns_is_summed_in_pie
     torch.nn.functional.conv2d(tx, tw, tb).backward(torch.tensor(dY))
     for g, tg in ((x, tx), (w, tw), (bb, tb)):
         np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("act", ["ReLU", "Tanh"])
+def test_activations_keep_batch_last_memory_both_ways(act):
+    # an activation between a conv and a pooling layer hands on batch-last memory forward
+    # and backward: no strided pass between mismatched layouts, no copy for the next kernel
+    from gradwise.ops import activation
+    rng = np.random.default_rng(9)
+    Z = kernels.from_batch_last(rng.normal(size=(3, 6, 6, 4)).astype(np.float32))
+    dA = kernels.from_batch_last(rng.normal(size=(3, 6, 6, 4)).astype(np.float32))
+    op = getattr(activation, act)()
+    A = op.forward(Z)
+    assert kernels.dense_order(A) == (1, 2, 3, 0)
+    dZ = op.backward(dA)
+    assert kernels.dense_order(dZ) == (1, 2, 3, 0)
+    expected = np.where(Z > 0, dA, 0) if act == "ReLU" else dA * (1 - np.tanh(Z) ** 2)
+    np.testing.assert_allclose(dZ, expected, rtol=1e-6, atol=1e-7)

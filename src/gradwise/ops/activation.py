@@ -94,7 +94,7 @@ class Tanh(Function):
             return dA * (1 - A * A)
         # dZ = dA * (1 - A^2) in one new array: the same three operations, without the two
         # temporaries (2-3x fewer bytes allocated; about 20% faster on LeNet-5's activations)
-        dZ = np.multiply(A, A, out=np.empty(A.shape, A.dtype))  # an array even for 0-d A
+        dZ = np.multiply(A, A, out=np.empty_like(A))  # in A's layout; an array even for 0-d A
         np.subtract(1, dZ, out=dZ)
         return np.multiply(dA, dZ, out=dZ)
 
