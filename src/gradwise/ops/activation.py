@@ -21,7 +21,7 @@ def _elementwise(kernel, z: np.ndarray) -> np.ndarray:
     at once: the same numbers either way, each chunk computed as in the whole."""
     out = np.empty_like(z)
     order = kernels.dense_order(z)
-    if order is not None and z.dtype.kind == "f":
+    if order is not None and z.dtype.kind == "f" and out.transpose(order).flags.c_contiguous:
         flat, flat_out = z.transpose(order).reshape(-1), out.transpose(order).reshape(-1)
         if is_grad_enabled():
             kernel(flat, flat_out)
