@@ -35,9 +35,9 @@ end. ROC AUC of the unseen classes' test pairs, embedding / raw pixels (pair acc
     0,1,2,5,7 -> 3,4,6,8,9                 softmax 0.846 / 0.799  (0.77 / 0.73, 0.63 / 0.58)
     (on MNIST it gives 0.865, below the default's 0.917), 26 to 31 s a run.
 
-The table was measured before narrow training convolutions moved to batch-last columns
-(gradwise.ops.conv; the same sums, rounded differently in float32); with them, the MNIST
-default gives 0.915 / 0.713 (0.83 / 0.66, 0.78 / 0.48) in 49 s. Another seed moves these
+The table was measured with an earlier convolution (the same sums, rounded differently in
+float32); with gradwise.kernels the MNIST default gives 0.916 / 0.713 (0.83 / 0.66,
+0.78 / 0.48) in 20 s. Another seed moves these
 by a few hundredths: MNIST seed 1 0.892 / 0.719; Fashion 0-4
 seeds 1 and 2, triplet 0.756 / 0.769 and 0.737 / 0.751, the recipe 0.833 and 0.828;
 Fashion 0,1,2,5,7 seed 1, triplet 0.819 / 0.790.
