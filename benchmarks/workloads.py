@@ -172,85 +172,66 @@ def _batch_losses(outputs, y, batch):
 
 
 # ---- the two systems (the harness interface, see _harness.py) ------------------------------
-class Gradwise:
+class _System:
+    """The loop a user of either framework writes; a subclass names the framework's pieces:
+    `F` (its functional module), `tensor` (its copying constructor), `no_grad`, and loads the
+    model's initial weights."""
+
+    def __init__(self, cfg, X, y, nn):
+        self.X, self.y, self.batch, self.training = X, y, cfg["batch"], cfg["train"]
+        self.model = ARCHS[cfg["arch"]](nn)
+        self.names = [k for k, _ in self.model.named_parameters()]
+        self.lr = cfg["lr"]
+
+    def epoch(self, n_batches):
+        F, model, X, y, bs, tensor = self.F, self.model, self.X, self.y, self.batch, self.tensor
+        if self.training:
+            model.train()
+            losses = []
+            for i in range(n_batches):
+                xb, yb = tensor(X[i * bs:(i + 1) * bs]), tensor(y[i * bs:(i + 1) * bs])
+                self.opt.zero_grad()
+                loss = F.cross_entropy(model(xb), yb)
+                loss.backward()
+                self.opt.step()
+                losses.append(loss.item())
+            return losses
+        model.eval()
+        with self.no_grad():
+            return [model(tensor(X[i * bs:(i + 1) * bs])) for i in range(n_batches)]
+
+    def values(self, result):
+        return result if self.training else _batch_losses([o.numpy() for o in result], self.y,
+                                                          self.batch)
+
+
+class Gradwise(_System):
     def __init__(self, cfg, X, y, params):
         import gradwise as gw
         import gradwise.functional as F
         from gradwise import nn, optim
 
-        self.gw, self.F, self.X, self.y, self.batch = gw, F, X, y, cfg["batch"]
-        self.training = cfg["train"]
-        self.model = ARCHS[cfg["arch"]](nn)
-        names = [k for k, _ in self.model.named_parameters()]
-        self.model.load_state_dict(dict(zip(names, params, strict=True)))
-        self.opt = optim.SGD(self.model.parameters(), lr=cfg["lr"])
-
-    def epoch(self, n_batches):
-        gw, F, model, opt, X, y, bs = self.gw, self.F, self.model, self.opt, self.X, self.y, self.batch
-        if self.training:
-            model.train()
-            losses = []
-            for i in range(n_batches):
-                xb, yb = gw.tensor(X[i * bs:(i + 1) * bs]), gw.tensor(y[i * bs:(i + 1) * bs])
-                opt.zero_grad()
-                loss = F.cross_entropy(model(xb), yb)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-            return losses
-        model.eval()
-        outputs = []
-        with gw.no_grad():
-            for i in range(n_batches):
-                outputs.append(model(gw.tensor(X[i * bs:(i + 1) * bs])))
-        return outputs
-
-    def values(self, result):
-        return result if self.training else _batch_losses([o.numpy() for o in result], self.y,
-                                                          self.batch)
+        super().__init__(cfg, X, y, nn)
+        self.gw, self.F, self.tensor, self.no_grad = gw, F, gw.tensor, gw.no_grad
+        self.model.load_state_dict(dict(zip(self.names, params, strict=True)))
+        self.opt = optim.SGD(self.model.parameters(), lr=self.lr)
 
     def info(self):
         return {"dtype": str(next(self.model.parameters()).dtype),
                 "gradwise_threads": self.gw.get_num_threads()}
 
 
-class PyTorch:
+class PyTorch(_System):
     def __init__(self, cfg, X, y, params):
         import torch
         import torch.nn.functional as F
         from torch import nn, optim
 
-        self.torch, self.F, self.X, self.y, self.batch = torch, F, X, y, cfg["batch"]
-        self.training = cfg["train"]
-        self.model = ARCHS[cfg["arch"]](nn)
-        names = [k for k, _ in self.model.named_parameters()]
+        super().__init__(cfg, X, y, nn)
+        self.torch, self.F, self.tensor, self.no_grad = torch, F, torch.tensor, torch.no_grad
         self.model.load_state_dict({k: torch.from_numpy(a)
-                                    for k, a in zip(names, params, strict=True)})
-        self.opt = optim.SGD(self.model.parameters(), lr=cfg["lr"])
-
-    def epoch(self, n_batches):
-        torch, F, model, opt, X, y, bs = self.torch, self.F, self.model, self.opt, self.X, self.y, self.batch
-        if self.training:
-            model.train()
-            losses = []
-            for i in range(n_batches):
-                xb, yb = torch.tensor(X[i * bs:(i + 1) * bs]), torch.tensor(y[i * bs:(i + 1) * bs])
-                opt.zero_grad()
-                loss = F.cross_entropy(model(xb), yb)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-            return losses
-        model.eval()
-        outputs = []
-        with torch.no_grad():
-            for i in range(n_batches):
-                outputs.append(model(torch.tensor(X[i * bs:(i + 1) * bs])))
-        return outputs
-
-    def values(self, result):
-        return result if self.training else _batch_losses([o.numpy() for o in result], self.y,
-                                                          self.batch)
+                                    for k, a in zip(self.names, params, strict=True)})
+        self.opt = optim.SGD(self.model.parameters(), lr=self.lr)
 
     def info(self):
         torch = self.torch
