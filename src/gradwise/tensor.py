@@ -43,6 +43,12 @@ def _check_can_require_grad(name: str, dtype: np.dtype) -> None:
                         f"got dtype {dtype}")
 
 
+def to_numpy(x) -> np.ndarray:
+    """The array behind a Tensor (no copy), or np.asarray of anything else: the one way the
+    layers above read a value that may or may not be a Tensor."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def _as_array(data, dtype=None) -> np.ndarray:
     """Turn user data into an ndarray with gradwise's dtype rules.
 

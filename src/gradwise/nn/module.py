@@ -7,6 +7,7 @@ that tree, so the order is the same on every run.
 """
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator
 
@@ -185,6 +186,23 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
+    @contextlib.contextmanager
+    def evaluating(self):
+        """Eval mode inside the block; each module's own mode restored after it, also on error.
+
+            with model.evaluating(), no_grad():
+                logits = model(X)
+
+        Each module gets its own mode back (a frozen BatchNorm stays in eval mode inside a
+        model that trains), which model.train(was_training) would not do."""
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for m, mode in modes:
+                object.__setattr__(m, "training", mode)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if set_to_none or p.grad is None:
@@ -302,16 +320,13 @@ class Module:
                              sum(p.size for p in mod.parameters(recurse=False))))
 
             handles.append(m.register_forward_hook(hook))
-        was_training = self.training
-        self.eval()
         try:
             x = Tensor(np.zeros((1, *tuple(input_shape)), dtype=dtype or backend.get_default_dtype()))
-            with no_grad():
+            with self.evaluating(), no_grad():
                 self(x)
         finally:
             for h in handles:
                 h.remove()
-            self.train(was_training)
         total = self.num_parameters()
         trainable = self.num_parameters(trainable_only=True)
         w = max([len(f"{r[0]} ({r[1]})") for r in rows] + [20])

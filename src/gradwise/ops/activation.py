@@ -143,6 +143,12 @@ class Softmax(Function):
         return A * (dA - (dA * A).sum(axis=self.axis, keepdims=True))
 
 
+def softmax_array(z: np.ndarray, axis=-1) -> np.ndarray:
+    """e^z / sum(e^z), computed with the max shift so that no e^z overflows."""
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def log_softmax_array(z: np.ndarray, axis=-1) -> np.ndarray:
     """z - logsumexp(z), computed with the max shift."""
     shifted = z - z.max(axis=axis, keepdims=True)
