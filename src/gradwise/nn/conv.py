@@ -1,27 +1,22 @@
 """Convolutional layers on NCHW images: Conv2d, pooling, padding, BatchNorm2d."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .. import backend
 from .. import functional as F
 from ..tensor import Tensor
-from . import init
-from .layers import BatchNorm1d
-from .module import Module, Parameter
+from .layers import BatchNorm1d, WeightLayer
+from .module import Module
 
 
 def _pair(v):
     return (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
 
 
-class Conv2d(Module):
+class Conv2d(WeightLayer):
     """F filters of size f x f over C input channels: W (F, C, f, f), b (F,).
 
-    padding: int, pair, 'valid' or 'same'. init as for Linear ('default' is PyTorch's
-    U(-1/sqrt(C f f), 1/sqrt(C f f)); 'he_normal' etc. use fan_in = C f f).
+    padding: int, pair, 'valid' or 'same'. init: see WeightLayer (fan_in = C f f).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
@@ -30,30 +25,7 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair(kernel_size)
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        dtype = dtype or backend.get_default_dtype()
-        self.W = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
-        self.b = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
-        if not bias:
-            self.register_parameter("b", None)
-        self.init = init
-        self.reset_parameters()
-
-    @property
-    def weight(self) -> Parameter:
-        return self.W
-
-    @property
-    def bias(self) -> Parameter | None:
-        return self.b
-
-    def reset_parameters(self) -> None:
-        init.initialize(self.W, self.init)
-        if self.b is not None:
-            if self.init == "default":
-                a = 1.0 / math.sqrt(init.fans(self.W)[0])
-                init.uniform_(self.b, -a, a)
-            else:
-                init.zeros_(self.b)
+        self._make_parameters((self.out_channels, self.in_channels, *self.kernel_size), bias, init, dtype)
 
     def forward(self, X: Tensor) -> Tensor:
         if X.ndim != 4 or X.shape[1] != self.in_channels:

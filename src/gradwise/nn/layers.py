@@ -13,28 +13,24 @@ from . import init
 from .module import Module, Parameter
 
 
-class Linear(Module):
-    """Z = X W^T + b, with W of shape (out_features, in_features) as in the course's W[l]
-    (n[l], n[l-1]) and in PyTorch.
+class WeightLayer(Module):
+    """A layer that owns a weight W and an optional bias b (Linear, Conv2d): their creation,
+    the PyTorch names weight/bias, and the initialization shared by both.
 
-    init: how W is drawn: 'default' (PyTorch's U(-1/sqrt(n_prev), 1/sqrt(n_prev))),
+    init: how W is drawn: 'default' (PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in))),
     'he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform', 'xavier_course',
     'normal' (randn * 0.01), 'zeros', or a callable. b starts at zero unless init='default'
-    (then U(-1/sqrt(n_prev), 1/sqrt(n_prev)) as PyTorch).
+    (then U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch). fan_in is n[l-1] for a dense
+    layer and C f f for a convolution.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str = "default", dtype=None):
-        super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: sizes must be positive, got ({in_features}, {out_features})")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+    def _make_parameters(self, W_shape: tuple, bias: bool, init_name, dtype) -> None:
         dtype = dtype or backend.get_default_dtype()
-        self.W = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.b = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
+        self.W = Parameter(np.empty(W_shape, dtype=dtype))
+        self.b = Parameter(np.zeros(W_shape[0], dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("b", None)
-        self.init = init
+        self.init = init_name
         self.reset_parameters()
 
     # PyTorch names for the same parameters
@@ -50,10 +46,24 @@ class Linear(Module):
         init.initialize(self.W, self.init)
         if self.b is not None:
             if self.init == "default":
-                a = 1.0 / math.sqrt(self.in_features)
+                a = 1.0 / math.sqrt(init.fans(self.W)[0])
                 init.uniform_(self.b, -a, a)
             else:
                 init.zeros_(self.b)
+
+
+class Linear(WeightLayer):
+    """Z = X W^T + b, with W of shape (out_features, in_features) as in the course's W[l]
+    (n[l], n[l-1]) and in PyTorch. init: see WeightLayer.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str = "default", dtype=None):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: sizes must be positive, got ({in_features}, {out_features})")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self._make_parameters((self.out_features, self.in_features), bias, init, dtype)
 
     def forward(self, X: Tensor) -> Tensor:
         if X.ndim == 0 or X.shape[-1] != self.in_features:
