@@ -355,6 +355,13 @@ def test_var_without_degrees_of_freedom_raises():
     np.testing.assert_array_equal(leaf(np.zeros((3, 1))).var(axis=1, correction=0).data, 0)
 
 
+def test_var_has_one_spelling_for_the_correction():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    for other in (dict(unbiased=False), dict(ddof=0)):
+        with pytest.raises(TypeError, match="correction="):
+            x.var(axis=1, **other)
+
+
 def test_pad_rejects_negative_widths_and_permute_bad_axes():
     with pytest.raises(ValueError, match="non-negative"):
         gw.pad(leaf(np.zeros((2, 2))), ((1, -1), (0, 0)))

@@ -59,7 +59,8 @@ CASES = [
     (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01), None),
     (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, beta=0.9, eps=1e-6, weight_decay=0.1),
      dict(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1)),
-    (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.95, momentum=0.9, centered=True), None),
+    (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, beta=0.95, momentum=0.9, centered=True),
+     dict(lr=0.01, alpha=0.95, momentum=0.9, centered=True)),
     (optim.Adam, torch.optim.Adam, dict(lr=0.01), None),
     (optim.Adam, torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1), None),
     (optim.Adam, torch.optim.Adam, dict(lr=0.01, amsgrad=True), None),
@@ -77,6 +78,13 @@ def test_ten_steps_match_torch(ours, theirs, kw, tkw):
     for x, y, v in zip(a, b, values):
         assert not np.allclose(x, v)  # the parameters moved
         np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+def test_rmsprop_has_one_name_for_its_decay_rate():
+    with pytest.raises(TypeError, match="beta=0.95"):
+        optim.RMSprop([nn.Parameter(np.zeros(2))], alpha=0.95)
+    with pytest.raises(TypeError, match="betta"):
+        optim.RMSprop([nn.Parameter(np.zeros(2))], betta=0.95)
 
 
 def test_float32_parameters_stay_float32_and_match_torch():

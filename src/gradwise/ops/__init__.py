@@ -178,14 +178,13 @@ def argmin(x, axis=None, keepdims=False, **kw):
 
 
 def var(x, axis=None, keepdims=False, correction=1, **kw):
-    """Variance; correction=1 (unbiased, torch.var's default), 0 for the population variance
-    (also unbiased=True/False as torch, ddof= as NumPy)."""
-    axis, keepdims, unbiased, ddof = keywords("var", kw, dim=axis, keepdim=keepdims,
-                                              unbiased=None, ddof=None)
-    if unbiased is not None:
-        correction = int(bool(unbiased))
-    if ddof is not None:
-        correction = ddof
+    """Variance; correction=1 (Bessel's, torch.var's default), 0 for the population variance.
+    One spelling: torch's older unbiased= and NumPy's ddof= raise, naming correction=."""
+    for other in ("unbiased", "ddof"):
+        if other in kw:
+            raise TypeError(f"var: the divisor n - correction is set by correction= "
+                            f"(0 or 1), not {other}=")
+    axis, keepdims = keywords("var", kw, dim=axis, keepdim=keepdims)
     keepdims = bool(keepdims)
     _check_axes("var", x, axis)
     return Var(axis, keepdims, correction)(x)

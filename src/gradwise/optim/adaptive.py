@@ -64,7 +64,8 @@ class RMSprop(Optimizer):
         s = beta s + (1 - beta) dW^2          (s starts at zero)
         W = W - lr dW / (sqrt(s) + eps)
 
-    beta is PyTorch's `alpha` (accepted under that name too); the defaults are PyTorch's
+    beta is PyTorch's `alpha` (one name here: the course's; alpha= raises, saying so); the
+    defaults are PyTorch's
     (lr 0.01, beta 0.99, eps 1e-8; the course's Adam uses beta2 = 0.999 for the same average).
     momentum > 0 keeps a velocity b = momentum b + dW / (sqrt(s) + eps) and steps W -= lr b;
     centered=True divides by the estimated standard deviation sqrt(s - mean(dW)^2) instead.
@@ -73,9 +74,12 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, beta: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 alpha: float | None = None):
-        if alpha is not None:
-            beta = alpha
+                 **kw):
+        if "alpha" in kw:
+            raise TypeError("RMSprop: the decay rate is called beta here (PyTorch's alpha): "
+                            f"write beta={kw['alpha']}")
+        if kw:
+            raise TypeError(f"RMSprop() got an unexpected keyword argument {next(iter(kw))!r}")
         super().__init__(params, dict(lr=lr, beta=beta, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
