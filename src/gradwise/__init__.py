@@ -5,6 +5,8 @@
     y = (x ** 2).sum()
     y.backward()          # x.grad == [[2., 4.]]
 """
+import numpy as np
+
 from . import backend
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
@@ -23,8 +25,8 @@ from . import functional  # noqa: E402  (after ops: it builds on them)
 from . import check  # noqa: E402
 from .io import load, save  # noqa: E402
 
-float32 = backend.xp.float32
-float64 = backend.xp.float64
-int64 = backend.xp.int64
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """The bottom floor: which array module we compute with, the default dtype, and the one RNG.
 
-Every other module asks this one for `xp` (NumPy today; the name leaves room for CuPy),
-for the default floating dtype, and for random numbers. Keeping the generator here is what
+gradwise computes with NumPy. Every other module asks this one for the default floating
+dtype and for random numbers. Keeping the generator here is what
 makes `gradwise.manual_seed(n)` reproduce a whole run. It also holds the small thread pool
 that gradwise's own kernels share (set_num_threads, parallel_for), and sets glibc's malloc to
 keep freed memory for the next training step (keep_freed_memory).
@@ -14,8 +14,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-
-xp = np
 
 _default_dtype = np.dtype(np.float32)
 

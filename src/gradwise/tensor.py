@@ -77,10 +77,10 @@ class Tensor:
     Shape conventions follow PyTorch: batch first, (N, D) for vectors, NCHW for images.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "creator", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "creator", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
         arr = data if (type(data) is np.ndarray and dtype is None) else _as_array(data, dtype)
         if requires_grad:
             _check_can_require_grad("tensor", arr.dtype)
@@ -88,7 +88,6 @@ class Tensor:
         self.grad = None
         self._requires_grad = bool(requires_grad)
         self.creator = None
-        self.name = name
         self._retains_grad = False
 
     # ---- attributes of the underlying array ------------------------------------------
@@ -236,7 +235,6 @@ def _wrap(arr: np.ndarray) -> Tensor:
     t.grad = None
     t._requires_grad = False
     t.creator = None
-    t.name = None
     t._retains_grad = False
     return t
 
