@@ -28,7 +28,7 @@ import threading
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _wrap, to_numpy
 
 
 # ---- grad mode --------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
             )
         gy = np.ones_like(root.data)
     else:
-        gy = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.data.dtype)
+        gy = np.asarray(to_numpy(grad), dtype=root.data.dtype)
         if gy.shape != root.shape:
             raise RuntimeError(
                 f"backward(): grad has shape {gy.shape} but the tensor has shape {root.shape}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .autograd import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, to_numpy
 
 
 class GradcheckError(AssertionError):
@@ -26,7 +26,7 @@ def _as_inputs(inputs) -> list[Tensor]:
     tensor says otherwise (integer data stays constant)."""
     out = []
     for x in inputs:
-        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        data = to_numpy(x)
         wants = x.requires_grad if isinstance(x, Tensor) else data.dtype.kind == "f"
         if data.dtype.kind == "f":
             data = data.astype(np.float64)

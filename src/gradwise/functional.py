@@ -23,7 +23,7 @@ from .ops import linear as _linear
 from .ops import loss as _loss
 # sigmoid, tanh, relu, softmax and log_softmax are defined with the ops (also Tensor methods)
 from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_tensor, to_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -72,13 +72,9 @@ def _check_reduction(name, reduction):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _data(t):
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
-
-
 def _labels(name: str, logits: Tensor, target) -> np.ndarray:
     """Integer class labels, checked against the number of classes before any computation."""
-    t = _data(target)
+    t = to_numpy(target)
     m, C = logits.shape
     if t.shape != (m,):
         raise ValueError(f"{name}: labels must have shape ({m},) for input {logits.shape}, got {t.shape}")
@@ -102,7 +98,7 @@ def one_hot(labels, num_classes: int = -1, dtype=np.int64) -> Tensor:
     dtype=np.float32), num_classes=-1 takes C = the largest label + 1. A label outside
     [0, C) is an error. Data, not a graph input: the result does not require grad.
     """
-    t = _data(labels)
+    t = to_numpy(labels)
     if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or \
             not (num_classes == -1 or num_classes >= 1):
         raise ValueError(f"one_hot: num_classes must be a positive integer or -1, got {num_classes!r}")
@@ -125,7 +121,7 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     _check_reduction("cross_entropy", reduction)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got {logits.shape}")
-    t = _data(target)
+    t = to_numpy(target)
     if t.ndim == 2:
         if t.shape != logits.shape:
             raise ValueError(f"cross_entropy: target {t.shape} must match logits {logits.shape}")
@@ -144,7 +140,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
 
 
 def _binary_target(name, x: Tensor, target) -> np.ndarray:
-    y = _data(target)
+    y = to_numpy(target)
     if y.shape != x.shape:
         raise ValueError(f"{name}: target shape {y.shape} must equal input shape {x.shape}")
     return y.astype(x.dtype, copy=False)
@@ -194,7 +190,7 @@ def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None, generat
         rng = backend.rng() if generator is None else generator
         D = rng.random(A.shape, dtype=np.float32) < keep_prob
     else:
-        D = np.asarray(_data(mask), dtype=bool)
+        D = np.asarray(to_numpy(mask), dtype=bool)
         if D.shape != A.shape:
             raise ValueError(f"dropout: mask shape {D.shape} must equal input shape {A.shape}")
     dtype = float_dtype(A.dtype)  # D / keep_prob is a fraction: integer input gives floats
@@ -323,7 +319,7 @@ def im2col(X, filter_h: int, filter_w: int, stride=1, pad=0) -> np.ndarray:
     Tensor's data is used), for teaching and for hand-written layers; F.conv2d is the
     differentiable convolution (its own columns are laid out for its GEMM).
     """
-    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    X = to_numpy(X)
     kernel, s, pad = _window_args("im2col", X, filter_h, filter_w, stride, pad)
     Ho, Wo = _out_hw("im2col", X, kernel, s, pad)
     col = kernels.im2col(kernels.batch_last(X), kernel, s, pad, (1, 1), (Ho, Wo))  # (K, OH OW N)
@@ -336,7 +332,7 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride=1, pad=0) -> n
     """The book's col2im, the transpose (adjoint) of im2col: every row of col (N OH OW,
     C filter_h filter_w) is added back at its window of an (N, C, H, W) array, windows that
     overlap summing (the gradient of im2col), and the padding is cut off. Arrays in and out."""
-    col = np.asarray(col.data if isinstance(col, Tensor) else col)
+    col = to_numpy(col)
     shape = tuple(int(n) for n in input_shape)
     like = np.broadcast_to(np.zeros((), np.bool_), shape)  # an input of that shape, no memory
     kernel, s, pad = _window_args("col2im", like, filter_h, filter_w, stride, pad)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import to_numpy
 
 
 class Dataset:
@@ -20,17 +20,13 @@ class Dataset:
         raise NotImplementedError
 
 
-def _array(a) -> np.ndarray:
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
-
-
 class TensorDataset(Dataset):
     """Examples are the rows of arrays with a common first axis: TensorDataset(X, y)."""
 
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = tuple(_array(a) for a in arrays)
+        self.arrays = tuple(to_numpy(a) for a in arrays)
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if a.ndim == 0 or len(a) != n:
@@ -81,5 +77,5 @@ def collate(examples: list) -> tuple:
         raise ValueError("collate: empty batch")
     first = examples[0]
     if not isinstance(first, tuple):
-        return (np.stack([_array(e) for e in examples]),)
-    return tuple(np.stack([_array(e[k]) for e in examples]) for k in range(len(first)))
+        return (np.stack([to_numpy(e) for e in examples]),)
+    return tuple(np.stack([to_numpy(e[k]) for e in examples]) for k in range(len(first)))

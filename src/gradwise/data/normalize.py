@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import _array
+from ..tensor import to_numpy
 
 
 def _float_dtype(X: np.ndarray):
@@ -49,7 +49,7 @@ class Standardizer:
         self.mean = self.var = self.scale = None
 
     def fit(self, X) -> "Standardizer":
-        X = _array(X)
+        X = to_numpy(X)
         if X.ndim == 0 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: empty training set (shape {X.shape})")
         axes = self.axis if isinstance(self.axis, tuple) else (self.axis,)
@@ -70,7 +70,7 @@ class Standardizer:
                              f"{_example_shape(fitted)} (statistics {fitted}), got data of shape {X.shape}")
 
     def transform(self, X) -> np.ndarray:
-        X = _array(X)
+        X = to_numpy(X)
         self._check(X, "transform")
         return ((X - self.mean) / self.scale).astype(_float_dtype(X), copy=False)
 
@@ -78,7 +78,7 @@ class Standardizer:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z) -> np.ndarray:
-        Z = _array(Z)
+        Z = to_numpy(Z)
         self._check(Z, "inverse_transform")
         return (Z * self.scale + self.mean).astype(_float_dtype(Z), copy=False)
 
@@ -142,7 +142,7 @@ class Normalize:
         self.mean, self.std = mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1)
 
     def fit(self, X) -> "Normalize":
-        X = _array(X)
+        X = to_numpy(X)
         if X.ndim != 4 or len(X) == 0:
             raise ValueError(f"Normalize.fit: expected a non-empty NCHW batch, got shape {X.shape}")
         std = X.std(axis=(0, 2, 3))
@@ -152,7 +152,7 @@ class Normalize:
     def __call__(self, X, rng=None):
         if self.mean is None:
             raise RuntimeError("Normalize: give mean and std, or call fit(X_train) first")
-        X = _array(X)
+        X = to_numpy(X)
         if X.ndim != 4 or X.shape[1] != self.mean.shape[1]:
             raise ValueError(f"Normalize: expected NCHW with {self.mean.shape[1]} channels, got {X.shape}")
         return ((X - self.mean) / self.std).astype(_float_dtype(X), copy=False)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .dataset import Dataset, Subset, TensorDataset, _array
+from ..tensor import to_numpy
+from .dataset import Dataset, Subset, TensorDataset
 
 
 def _generator(seed, name: str, arg: str) -> np.random.Generator:
@@ -67,7 +68,7 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify: bool = False, s
     hold a few examples more or fewer than ratio * n. seed: None (gradwise's generator), an int
     or an np.random.Generator. Each split comes out in shuffled order.
     """
-    X, y = _array(X), _array(y)
+    X, y = to_numpy(X), to_numpy(y)
     if len(X) != len(y):
         raise ValueError(f"train_dev_test_split: X has {len(X)} examples but y has {len(y)}")
     ratios = np.asarray(ratios, dtype=float)

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, to_numpy
 
 
 class Parameter(Tensor):
@@ -259,7 +259,7 @@ class Module:
             if k not in state_dict:
                 continue
             value = state_dict[k]
-            values[k] = value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            values[k] = value = to_numpy(value)
             if value.shape != target.shape:
                 raise RuntimeError(
                     f"{type(self).__name__}.load_state_dict: '{k}' has shape {value.shape} in the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, to_numpy
 from . import activation, arithmetic, linear, loss, math, reduce, shape
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
@@ -127,7 +127,7 @@ def astype(x, dtype):
 
 def where(cond, a, b):
     """a where cond is true, else b (cond: a bool tensor or array; no gradient)."""
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    cond = np.asarray(to_numpy(cond), dtype=bool)
     a, b = _pair(a, b)
     return Where(cond)(a, b)
 
