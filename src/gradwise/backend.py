@@ -180,8 +180,8 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees the same large arrays every time (columns,
     activations, their gradients). By default glibc maps each array over 128 KiB from the
     OS on its own and unmaps it when freed, so the next step page-faults its memory in
-    again, zero-filled: at batch 256, SimpleConvNet's max-pooling backward took 11 ms for
-    2 ms of work. With arrays up to 32 MiB taken from the heap and the heap trimmed only
+    again, zero-filled, and large-batch steps spend more time in page faults than in their
+    arithmetic (benchmarks/README.md has the numbers). With arrays up to 32 MiB taken from the heap and the heap trimmed only
     when 256 MiB lie free, steps reuse the memory (peak RSS grows by at most that).
 
     Called once when gradwise is imported; GRADWISE_KEEP_FREED_MEMORY=0 leaves malloc as

@@ -24,7 +24,7 @@ def _settle_allocator(nbytes: int = 16 << 20) -> None:
     threshold (128 KiB at start) with fresh mmaps and hands free memory at the top of its
     heap back to the OS above a trim threshold; it raises both only once the program frees
     a large mmapped block. Until then every step may give its memory back and fault it in
-    again: 78,000 page faults and +50% time per epoch of benchmarks/mlp.py. Freeing one
+    again, which costs a small network more time than its arithmetic. Freeing one
     16 MiB block, as any program that loads data (or imports torch) does sooner or later,
     raises the thresholds to 16 / 32 MiB. The block is never touched, so it costs no
     memory; other allocators than glibc's simply take it back.

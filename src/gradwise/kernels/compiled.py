@@ -2,16 +2,16 @@
 pass each, on batch-last arrays (see layout.py). NumPy needs a pass per window pixel for
 these, with masks and temporaries between the passes; a fused loop reads the input once.
 
-They run on the calling thread. Threads of their own (numba's prange) measured slower on
-2 cores, 2-8x per training step: between kernels their workers keep spinning, as BLAS's
-do after each GEMM, and the two pools take the cores from each other.
+They run on the calling thread. Threads of their own (numba's prange) would compete with
+BLAS's: between kernels their workers keep spinning, as BLAS's do after each GEMM, and the
+two pools take the cores from each other (benchmarks/README.md has the measurement).
 
 Each computes the same numbers as its NumPy reference in the same order (tests compare them
 bit for bit): the windows are walked pixel (p, q) by pixel, and the innermost loop runs over
 the batch, m contiguous numbers. Compiled once per dtype and cached on disk (cache=True), so
 a second run pays no compile time. Shapes and argument meanings are reference.py's.
 (im2col and col2im stay in NumPy: on batch-last arrays they are copies and adds of long
-contiguous runs, which NumPy does at memory speed; a compiled loop measured 2-5x slower.)
+contiguous runs, which NumPy already does at memory speed.)
 """
 from __future__ import annotations
 

@@ -80,10 +80,9 @@ _CHUNK_BYTES = 1 << 19
 def _weight_grad(dZ2, col):
     """[dW | db] = dZ @ col^T. For small layers (few filters, small windows) over many
     columns, summed over pieces of the columns that fit in cache: BLAS runs a GEMM with a
-    tiny output and a long inner dimension far below its speed (LeNet-5's first layer,
-    6 x 26 over 78,400 columns: 4x slower in one call than in pieces of 4096). With fewer
-    filters than half the window size, as (col dZ^T)^T: OpenBLAS blocks that shape better
-    (LeNet-5's second layer, 16 x 151: 0.40 ms against 0.73)."""
+    tiny output and a long inner dimension far below its speed (LeNet-5's first layer is
+    one). With fewer filters than half the window size, as (col dZ^T)^T: OpenBLAS blocks
+    that shape better. benchmarks/README.md has the timings."""
     (F_, N), K = dZ2.shape, col.shape[0]
     n = max(1024, _CHUNK_BYTES // (dZ2.itemsize * (F_ + K)))
     if F_ * K > 1024 or N < 4 * n:

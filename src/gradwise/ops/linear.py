@@ -5,7 +5,7 @@ Backward: dX = dZ W,  dW = dZ^T X,  db = sum of dZ over the batch
 One op instead of matmul + transpose + add saves two graph nodes and a transpose copy per
 layer; dX is skipped when X needs no gradient (the input layer). The GEMMs run on NumPy's
 BLAS and its threads, in training and inference alike (splitting the rows over gradwise's
-own threads made small-batch inference 1.8x slower: the hand-off costs more than it saves).
+own threads costs small batches more in hand-offs than it saves).
 """
 from __future__ import annotations
 
