@@ -218,7 +218,8 @@ for line in torch.__config__.show().splitlines():
     line = line.strip().lstrip("- ")
     if line.startswith("Build settings"):
         keys = ("BLAS_INFO", "USE_MKL", "USE_MKLDNN", "USE_OPENMP")
-        print(", ".join(kv.strip() for kv in re.split(r",\\s*", line.split(":", 1)[1]) if kv.strip().split("=")[0] in keys))
+        pairs = re.split(r",\\s*", line.split(":", 1)[1])
+        print(", ".join(kv.strip() for kv in pairs if kv.strip().split("=")[0] in keys))
     elif re.search(r"MKL|Math Kernel Library|oneDNN|OpenMP", line, re.I):
         print(line)
 backend = [ln for ln in torch.__config__.parallel_info().splitlines() if "parallel backend" in ln]

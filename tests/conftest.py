@@ -10,7 +10,6 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-
 from shared_data import DATA
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}

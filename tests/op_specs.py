@@ -25,8 +25,8 @@ not need it (`tF` and `torch` below are resolved lazily).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -332,7 +332,7 @@ def test_stratified_split_keeps_every_class_share():
     y = np.repeat(np.arange(3), [600, 300, 100])                 # 60 / 30 / 10 percent
     X = rng.standard_normal((1000, 2))
     splits = train_dev_test_split(X, y, (0.6, 0.2, 0.2), stratify=True, seed=1)
-    for (Xs, ys), n in zip(splits, (600, 200, 200)):
+    for (_, ys), n in zip(splits, (600, 200, 200)):
         assert len(ys) == n
         np.testing.assert_array_equal(np.bincount(ys), np.array([0.6, 0.3, 0.1]) * n)
     for (Xs, ys) in splits:                                       # rows keep their labels

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import CATVNONCAT, DATA, FOOTBALL, needs, needs_fashion_mnist, needs_mnist
 
 import gradwise as gw
 from gradwise.datasets import (
@@ -42,9 +43,6 @@ from gradwise.datasets import (
     show,
     to_course_layout,
 )
-
-from shared_data import CATVNONCAT, DATA, FOOTBALL, needs, needs_fashion_mnist, needs_mnist
-
 
 LABELS_REL = "mnist/t10k-labels-idx1-ubyte.gz"   # the smallest real file (4542 bytes)
 
@@ -543,7 +541,7 @@ def test_mlp_784_100_100_10_reaches_97_5_percent_on_mnist_in_5_epochs():
     test = DataLoader((x_test, t_test), batch_size=1000)
     accuracies = []
     with _one_blas_thread():
-        for epoch in range(5):
+        for _ in range(5):
             model.train()
             for X, t in train:
                 loss = F.cross_entropy(model(X), t)

@@ -8,12 +8,11 @@ import pkgutil
 
 import numpy as np
 import pytest
+from op_specs import SPECS, covered_ops, rng_draw
 
 import gradwise as gw
 from gradwise.autograd import OP_REGISTRY, Function
 from gradwise.check import GradcheckError, gradcheck, numerical_grad, relative_difference
-
-from op_specs import SPECS, covered_ops, rng_draw
 
 SEEDS = (0, 1, 2, 3, 4)
 

@@ -86,7 +86,7 @@ def test_state_dict_round_trip_and_strictness():
     a, b = TwoLayer(), TwoLayer()
     result = b.load_state_dict(a.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+    for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
     state = a.state_dict()
     state["extra.W"] = np.zeros(2)

@@ -15,10 +15,9 @@ torch = pytest.importorskip("torch")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from op_specs import SPECS  # noqa: E402
 
 import gradwise as gw  # noqa: E402
-
-from op_specs import SPECS  # noqa: E402
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.differing_executors]
 F64_SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=_HEALTH)

@@ -61,8 +61,9 @@ def set_rng_state(state: dict) -> None:
 
 # ---- threads for gradwise's own kernels ------------------------------------------------
 # NumPy runs each ufunc on one thread (BLAS has threads of its own), so the activations
-# split large arrays into chunks under no_grad and run them on a small pool; NumPy releases the GIL inside those loops, so the chunks run at the same time, each
-# writing its own slice of the output with the same code as the whole would.
+# split large arrays into chunks under no_grad and run them on a small pool; NumPy releases
+# the GIL inside those loops, so the chunks run at the same time, each writing its own
+# slice of the output with the same code as the whole would.
 
 _num_threads = None      # None until first asked: then the default below
 _pool = None             # a ThreadPoolExecutor with _num_threads - 1 workers (the caller is one)
@@ -181,8 +182,8 @@ def keep_freed_memory() -> bool:
     activations, their gradients). By default glibc maps each array over 128 KiB from the
     OS on its own and unmaps it when freed, so the next step page-faults its memory in
     again, zero-filled, and large-batch steps spend more time in page faults than in their
-    arithmetic (benchmarks/README.md has the numbers). With arrays up to 32 MiB taken from the heap and the heap trimmed only
-    when 256 MiB lie free, steps reuse the memory (peak RSS grows by at most that).
+    arithmetic (benchmarks/README.md has the numbers). With arrays up to 32 MiB taken from
+    the heap and the heap trimmed only when 256 MiB lie free, steps reuse the memory (peak RSS grows by at most that).
 
     Called once when gradwise is imported; GRADWISE_KEEP_FREED_MEMORY=0 leaves malloc as
     it is. Returns whether the settings were applied (False off glibc)."""

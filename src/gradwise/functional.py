@@ -18,11 +18,12 @@ from .autograd import float_dtype
 from .ops import activation as _act
 from .ops import conv as _conv
 from .ops import dropout as _dropout
-from .ops import normalization as _norm
 from .ops import linear as _linear
-from .ops import loss as _loss
+
 # sigmoid, tanh, relu, softmax and log_softmax are defined with the ops (also Tensor methods)
 from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .ops import loss as _loss
+from .ops import normalization as _norm
 from .tensor import Tensor, as_tensor, to_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")

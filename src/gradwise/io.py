@@ -27,9 +27,10 @@ The format is a plain, uncompressed .npz (a zip of .npy files) that any NumPy ca
 
 Writing is atomic: the archive goes to a temporary file in the target's directory, which is
 flushed, fsynced and then renamed over the target (os.replace), so a crash mid-write leaves
-the old file intact (and the next write to it removes the dead writer's temporary file). Loading uses np.load(allow_pickle=False): it never unpickles or runs
-code; object arrays are refused on both sides. A .npz without "__tree__" (e.g. from
-np.savez) loads as a flat {name: array} dict.
+the old file intact (and the next write to it removes the dead writer's temporary file).
+Loading uses np.load(allow_pickle=False): it never unpickles or runs code; object arrays
+are refused on both sides. A .npz without "__tree__" (e.g. from np.savez) loads as a flat
+{name: array} dict.
 """
 from __future__ import annotations
 

@@ -161,11 +161,11 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A tensor sharing the same data, cut from the graph (requires_grad=False)."""
         return Tensor(self.data)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (only on leaves, as in PyTorch); returns self."""
         self.requires_grad = requires_grad
         return self

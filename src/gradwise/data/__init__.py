@@ -16,6 +16,7 @@ from .transforms import (
 __all__ = [
     "Dataset", "Subset", "TensorDataset", "collate", "DataLoader", "random_mini_batches",
     "random_state",
-    "Normalize", "Standardizer", "random_split", "train_dev_test_split", "Compose", "RandomHorizontalFlip", "RandomCrop",
+    "Normalize", "Standardizer", "random_split", "train_dev_test_split", "Compose",
+    "RandomHorizontalFlip", "RandomCrop",
     "RandomRotation", "rotate", "ColorShift", "PCAColorAugmentation",
 ]

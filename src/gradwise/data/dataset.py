@@ -28,7 +28,7 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset: give at least one array")
         self.arrays = tuple(to_numpy(a) for a in arrays)
         n = len(self.arrays[0])
-        for i, a in enumerate(self.arrays):
+        for a in self.arrays:
             if a.ndim == 0 or len(a) != n:
                 shapes = [x.shape for x in self.arrays]
                 raise ValueError(f"TensorDataset: arrays must share their first axis, got shapes {shapes}")

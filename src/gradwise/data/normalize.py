@@ -48,7 +48,7 @@ class Standardizer:
         self.eps = float(eps)
         self.mean = self.var = self.scale = None
 
-    def fit(self, X) -> "Standardizer":
+    def fit(self, X) -> Standardizer:
         X = to_numpy(X)
         if X.ndim == 0 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: empty training set (shape {X.shape})")
@@ -93,7 +93,7 @@ class Standardizer:
         return {"mean": self.mean.copy(), "var": self.var.copy(), "eps": self.eps,
                 "axis": list(self.axis) if isinstance(self.axis, tuple) else self.axis}
 
-    def load_state_dict(self, state: dict) -> "Standardizer":
+    def load_state_dict(self, state: dict) -> Standardizer:
         missing = [k for k in ("mean", "var") if k not in state]
         if missing:
             raise KeyError(f"Standardizer.load_state_dict: missing {missing}; got keys {sorted(state)}")
@@ -141,7 +141,7 @@ class Normalize:
             raise ValueError(f"Normalize: std must be positive, got {std.tolist()}")
         self.mean, self.std = mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1)
 
-    def fit(self, X) -> "Normalize":
+    def fit(self, X) -> Normalize:
         X = to_numpy(X)
         if X.ndim != 4 or len(X) == 0:
             raise ValueError(f"Normalize.fit: expected a non-empty NCHW batch, got shape {X.shape}")
@@ -162,7 +162,7 @@ class Normalize:
             raise RuntimeError("Normalize.state_dict: no mean and std yet; give them or call fit")
         return {"mean": self.mean.reshape(-1).copy(), "std": self.std.reshape(-1).copy()}
 
-    def load_state_dict(self, state: dict) -> "Normalize":
+    def load_state_dict(self, state: dict) -> Normalize:
         self._set(state["mean"], state["std"])
         return self
 

@@ -200,7 +200,7 @@ class PCAColorAugmentation:
             raise ValueError(f"PCAColorAugmentation: expected 3 eigenvalues and a 3x3 matrix of "
                              f"eigenvectors, got {self.eigenvalues.shape} and {self.eigenvectors.shape}")
 
-    def fit(self, X) -> "PCAColorAugmentation":
+    def fit(self, X) -> PCAColorAugmentation:
         X = _check_images("PCAColorAugmentation.fit", X)
         if X.shape[1] != 3:
             raise ValueError(f"PCAColorAugmentation: expected 3 color channels, got {X.shape[1]}")

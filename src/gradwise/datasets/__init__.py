@@ -13,11 +13,23 @@ is checked against its published size and sha256)::
 """
 from ._store import FILES, DatasetIntegrityError, cache_dir, fetch, search_roots
 from .course import (
-    HAPPY_CLASSES, SIGNS_CLASSES, from_course_layout, load_catvnoncat, load_football, load_happy,
-    load_signs, to_course_layout,
+    HAPPY_CLASSES,
+    SIGNS_CLASSES,
+    from_course_layout,
+    load_catvnoncat,
+    load_football,
+    load_happy,
+    load_signs,
+    to_course_layout,
 )
 from .generators import (
-    LOGIC_GATES, load_planar_dataset, logic_gate, make_blobs, make_circles, make_moons, make_spirals,
+    LOGIC_GATES,
+    load_planar_dataset,
+    logic_gate,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
 )
 from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from .show import show

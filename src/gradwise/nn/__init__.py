@@ -3,8 +3,19 @@ from . import init
 from .containers import ModuleList, Sequential
 from .conv import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d, ZeroPad2d
 from .layers import (
-    BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
-    Softmax, Softplus, Step, Tanh,
+    BatchNorm1d,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
 )
 from .module import Module, Parameter
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict, namedtuple
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -97,7 +97,7 @@ class Module:
         else:
             setattr(self, name, param)
 
-    def add_module(self, name: str, module: "Module") -> None:
+    def add_module(self, name: str, module: Module) -> None:
         setattr(self, name, module)
 
     # ---- calling ------------------------------------------------------------------
@@ -112,14 +112,14 @@ class Module:
                 out = result
         return out
 
-    def register_forward_hook(self, hook: Callable) -> "RemovableHandle":
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, inputs, output) runs after forward; return a value to replace output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
 
     # ---- walking the tree ---------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         seen = set()
         stack = [(prefix, self)]
         while stack:
@@ -131,16 +131,16 @@ class Module:
             children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -169,7 +169,7 @@ class Module:
         for _, b in self.named_buffers():
             yield b
 
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+    def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call fn on every sub-module, children first, then self (as PyTorch)."""
         for m in self.children():
             m.apply(fn)
@@ -177,13 +177,13 @@ class Module:
         return self
 
     # ---- modes and gradients ------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch statistics) for this module and all below."""
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
     @contextlib.contextmanager
@@ -210,14 +210,14 @@ class Module:
             else:
                 p.grad = np.zeros_like(p.data)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter, e.g. a backbone in transfer learning."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     # ---- state --------------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Parameters and persistent buffers by dotted name, as copied arrays."""
         state = OrderedDict()
         for mname, m in self.named_modules():
