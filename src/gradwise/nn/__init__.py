@@ -18,10 +18,11 @@ from .layers import (
     Tanh,
 )
 from .module import Module, Parameter
+from .torch_names import from_torch_names, load_torch_state_dict, torch_state_dict
 
 __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "Flatten",
     "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Softplus",
     "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "ZeroPad2d", "BatchNorm2d",
+    "ZeroPad2d", "BatchNorm2d", "torch_state_dict", "load_torch_state_dict", "from_torch_names",
 ]

@@ -24,6 +24,8 @@ class WeightLayer(Module):
     layer and C f f for a convolution.
     """
 
+    TORCH_NAMES = {"W": "weight", "b": "bias"}
+
     def _make_parameters(self, W_shape: tuple, bias: bool, init_name, dtype) -> None:
         dtype = dtype or backend.get_default_dtype()
         self.W = Parameter(np.empty(W_shape, dtype=dtype))
@@ -177,6 +179,8 @@ class BatchNorm1d(Module):
     momentum convention (running = (1 - momentum) running + momentum batch, momentum 0.1;
     Keras' momentum=0.99 means the same as ours 0.01). Evaluation uses the running averages.
     """
+
+    TORCH_NAMES = {"gamma": "weight", "beta": "bias"}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None):
