@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .. import viz
 from ..autograd import no_grad
 from ..tensor import Tensor, to_numpy
 
@@ -294,6 +295,15 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+    def plot(self, input_shape, path=None, dtype=None, backward: bool = False):
+        """The computational graph of one forward pass on zeros of shape (1, *input_shape),
+        parameters named as in named_parameters(): a gradwise.viz.DotGraph, also written to
+        path when given (.svg/.png/.pdf with Graphviz, or .dot). In a notebook it draws itself."""
+        graph = viz.model_graph(self, input_shape, dtype=dtype, backward=backward)
+        if path is not None:
+            graph.save(path)
+        return graph
 
     def summary(self, input_shape, dtype=None, print_fn=print) -> str:
         """Keras-style table: each layer's output shape and parameter count; returns the text.
