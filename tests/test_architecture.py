@@ -15,7 +15,7 @@ FLOORS = {
     "kernels": 1,                        # loops on plain arrays, below the Tensor
     "tensor": 2, "autograd": 2,          # the core: Tensor.backward() calls the engine
     "ops": 3,
-    "functional": 4, "check": 4, "io": 4,
+    "functional": 4, "check": 4, "io": 4, "viz": 4,
     "nn": 5, "optim": 5, "data": 5, "datasets": 5,
     "train": 6, "models": 6,
     "vision": 7, "diagnose": 7, "search": 7,
