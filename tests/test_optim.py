@@ -114,6 +114,21 @@ def test_param_groups_have_their_own_hyperparameters():
     assert opt.param_groups[0]["weight_decay"] == 0.0
 
 
+def test_lr_reads_the_groups_common_lr_and_sets_every_group():
+    a, b = gw.tensor(np.ones(2), requires_grad=True), gw.tensor(np.ones(3), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.01}], lr=0.1)
+    with pytest.raises(ValueError, match=r"different learning rates \[0.1, 0.01\]"):
+        _ = opt.lr
+    opt.lr = 0.05
+    assert [g["lr"] for g in opt.param_groups] == [0.05, 0.05] and opt.lr == 0.05
+    with pytest.raises(ValueError, match="lr must be a non-negative number"):
+        opt.lr = -1.0
+    assert opt.lr == 0.05  # a refused lr changes no group
+    sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    sched.step()
+    assert opt.lr == 0.025  # what the scheduler set is what lr reads
+
+
 def test_course_momentum_is_an_exponentially_weighted_average_of_gradients():
     values, grads = make_params(), grad_sequence(10)
     lr, beta = 0.1, 0.9

@@ -6,6 +6,12 @@
         train_one_epoch(...)
         sched.step()                # once per epoch, after the optimizer's steps
 
+A scheduler is the one way gradwise changes the lr while training: fit(..., scheduler=sched)
+steps it once per epoch after validation (ReduceLROnPlateau with the validation loss), and
+checkpoints keep its state, so a resumed run continues the schedule. A function of the epoch
+(Keras' LearningRateScheduler) is LambdaLR(opt, lambda epoch: factor); setting
+`optimizer.lr` by hand lasts until the next step() of a closed-form schedule.
+
 As in PyTorch, a scheduler sets each param group's lr when it is built (epoch 0: the base lr,
 kept as group['initial_lr']) and again at every step(); `epoch` below is the number of
 step() calls so far (last_epoch), counted from 0, and alpha0 is the base lr. get_last_lr()

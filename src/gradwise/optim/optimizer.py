@@ -3,7 +3,8 @@
 An optimizer holds `param_groups`, a list of dicts {'params': [Tensor, ...], 'lr': ..., ...}
 (one group unless the user passes several, e.g. a smaller lr for a pretrained backbone), and
 `state`, a dict from each parameter to its own buffers (velocity, squared-gradient average,
-step count). Subclasses write one method, `_update(p, g, state, group)`, the update of one
+step count). `optimizer.lr` reads the groups' common learning rate and sets every group's.
+Subclasses write one method, `_update(p, g, state, group)`, the update of one
 parameter as the course writes it; the base class walks the groups, skips parameters that
 are frozen or got no gradient, and keeps the buffers in place (`v *= beta; v += ...`), so a
 step allocates nothing it does not have to.
@@ -77,6 +78,23 @@ class Optimizer:
         if group.get("weight_decay", 0.0) < 0:
             raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, "
                              f"got {group['weight_decay']}")
+
+    # ---- the learning rate -----------------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        """The learning rate of the param groups, which must agree (groups with their own lr:
+        read param_groups[i]['lr']). Setting it sets every group's lr."""
+        lrs = [g["lr"] for g in self.param_groups]
+        if any(lr != lrs[0] for lr in lrs):
+            raise ValueError(f"{type(self).__name__}.lr: the param groups have different learning "
+                             f"rates {lrs}: read param_groups[i]['lr'] for one group")
+        return float(lrs[0])
+
+    @lr.setter
+    def lr(self, lr: float) -> None:
+        self._check_group({**self.param_groups[0], "lr": lr})  # checked before any group changes
+        for group in self.param_groups:
+            group["lr"] = lr
 
     # ---- one step ------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
