@@ -16,8 +16,8 @@ from gradwise import nn, optim
 from gradwise.data import DataLoader
 from gradwise.optim import lr_scheduler
 from gradwise.train import (
-    Callback, CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ProgressBar,
-    TerminateOnNaN, evaluate, fit, get_lr, load_checkpoint, predict, save_checkpoint,
+    Callback, CallbackList, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, TerminateOnNaN,
+    evaluate, fit, load_checkpoint, predict, save_checkpoint,
 )
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -191,7 +191,7 @@ def test_array_fast_path_equals_a_shuffling_dataloader():
         gw.manual_seed(7)
         model = mlp(8)
         fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
-            batch_size=32, verbose=0)
+            verbose=0)  # the arrays in fit's default batches of 32
         runs.append(params(model))
     for a, b in zip(*runs):
         assert np.array_equal(a, b)
@@ -338,10 +338,11 @@ def test_a_float64_dataloader_is_cast_to_the_models_dtype_as_arrays_are():
                  DataLoader((gw.tensor(X64), y), batch_size=16)):
         gw.manual_seed(7)
         model = mlp(8)
-        h = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
-                batch_size=16, shuffle=False, verbose=0)
+        cut = {"batch_size": 16} if isinstance(data, tuple) else {}  # a loader batches itself
+        fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
+            verbose=0, **cut, **({"shuffle": False} if cut else {}))
         assert all(p.dtype == np.float32 for p in model.parameters())
-        runs.append((params(model), evaluate(model, F.cross_entropy, data, batch_size=16),
+        runs.append((params(model), evaluate(model, F.cross_entropy, data, **cut),
                      predict(model, data if not isinstance(data, tuple) else data[0])))
         assert runs[-1][2].dtype == np.float32
     for weights, ev, out in runs[1:2] + runs[3:]:  # the same batches as the arrays: the same run
@@ -399,24 +400,22 @@ def test_csv_logger_writes_a_row_per_epoch(tmp_path):
             assert float(cell) == h[key][e]  # written with full precision
 
 
-def test_learning_rate_scheduler_function_and_object():
+def test_the_lr_is_scheduled_one_way_by_a_scheduler_fit_steps_per_epoch():
     X, y = make_moons(64, seed=11)
     model = mlp(4)
-    opt = optim.SGD(model.parameters(), lr=1.0)
+    opt = optim.SGD(model.parameters(), lr=0.4)
     h = fit(model, F.cross_entropy, opt, (X, y), epochs=3, verbose=0,
-            callbacks=[LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)])
-    assert h["lr"] == [0.1, 0.05, 0.025] and get_lr(opt) == 0.025
-    h = fit(model, F.cross_entropy, opt, (X, y), epochs=2, verbose=0,
-            callbacks=[LearningRateScheduler(lambda epoch: 0.2 if epoch else 0.3)])
-    assert h["lr"] == [0.3, 0.2] and opt.param_groups[0]["lr"] == 0.2
-    # a gradwise scheduler object, through the callback or as fit(scheduler=...)
-    for how in ("callback", "argument"):
-        opt = optim.SGD(model.parameters(), lr=0.4)
-        sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-        kw = ({"callbacks": [LearningRateScheduler(sched)]} if how == "callback"
-              else {"scheduler": sched})
-        h = fit(model, F.cross_entropy, opt, (X, y), epochs=3, verbose=0, **kw)
-        assert h["lr"] == pytest.approx([0.4, 0.2, 0.1]) and get_lr(opt) == pytest.approx(0.05)
+            scheduler=lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))
+    assert h["lr"] == pytest.approx([0.4, 0.2, 0.1]) and opt.lr == pytest.approx(0.05)
+    # a function of the epoch (what Keras' LearningRateScheduler took) is a LambdaLR
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    h = fit(model, F.cross_entropy, opt, (X, y), epochs=3, verbose=0,
+            scheduler=lr_scheduler.LambdaLR(opt, lambda epoch: 0.5 ** epoch))
+    assert h["lr"] == pytest.approx([0.1, 0.05, 0.025])
+    # and no second way: no callback sets the lr, no get_lr/set_lr beside optimizer.lr
+    import gradwise.train as T
+    for name in ("LearningRateScheduler", "get_lr", "set_lr"):
+        assert not hasattr(T, name) and not hasattr(T.callbacks, name)
 
 
 def test_reduce_lr_on_plateau_is_stepped_with_the_validation_loss():
@@ -474,6 +473,92 @@ def test_errors_are_clear():
         fit(model, F.cross_entropy, opt, iter([(X, y)]), verbose=0)
 
 
+def test_batch_size_and_shuffle_with_a_dataloader_are_refused_naming_them():
+    X, y = make_moons(40, seed=14)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader((X, y), batch_size=8, shuffle=True)
+    before = params(model)
+    with pytest.raises(ValueError, match=r"fit: shuffle=False orders \(X, y\) arrays.*DataLoader"):
+        fit(model, F.cross_entropy, opt, loader, shuffle=False, verbose=0)
+    with pytest.raises(ValueError, match=r"fit: batch_size=16 cuts in-memory arrays.*DataLoader"):
+        fit(model, F.cross_entropy, opt, loader, batch_size=16, verbose=0)
+    with pytest.raises(ValueError, match=r"fit: batch_size=16 .*list"):
+        fit(model, F.cross_entropy, opt, [(X, y)], val_data=loader, batch_size=16, verbose=0)
+    with pytest.raises(ValueError, match=r"evaluate: batch_size=16"):
+        evaluate(model, F.cross_entropy, loader, batch_size=16)
+    with pytest.raises(ValueError, match=r"predict: batch_size=16"):
+        predict(model, loader, batch_size=16)
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model)))  # nothing trained
+    # where they apply they are taken: batch_size cuts the val_data arrays of a loader run
+    fit(model, F.cross_entropy, opt, loader, val_data=(X, y), batch_size=16, verbose=0)
+    fit(model, F.cross_entropy, opt, loader, verbose=0)  # not given: nothing to refuse
+
+
+class Closes(Callback):
+    """Records the hooks it saw, and whether on_train_end ran."""
+
+    def __init__(self, fail_in=None):
+        self.seen, self.fail_in = [], fail_in
+
+    def on_train_begin(self, logs=None):
+        self.seen.append("begin")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fail_in == "on_epoch_end":
+            raise KeyboardInterrupt
+
+    def on_train_end(self, logs=None):
+        self.seen.append("end")
+        if self.fail_in == "on_train_end":
+            raise RuntimeError("a callback failed while closing")
+
+
+def test_on_train_end_runs_on_every_callback_when_fit_raises():
+    X, y = make_moons(40, seed=16)
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    # a NaN loss raises in the first batch: every callback that began still ends
+    first, bar = Closes(), ProgressBar(verbose=1, interval=0.0)
+    with pytest.raises(FloatingPointError):
+        fit(model, lambda out, t: F.cross_entropy(out, t) * float("nan"), opt, (X, y),
+            callbacks=[bar, first], monitor=True, verbose=0)
+    assert first.seen == ["begin", "end"] and bar.bar is None  # the bar was closed
+    assert all(not m._forward_hooks for m in model.modules())  # the monitor's hooks removed
+    # a KeyboardInterrupt in one callback, and a second failure while closing: the callbacks
+    # after the failing one still close; the interrupt stays in the chain of the error
+    a, b, c = Closes(), Closes(fail_in="on_train_end"), Closes()
+    with pytest.raises(RuntimeError, match="while closing") as raised:
+        fit(model, F.cross_entropy, opt, (X, y), epochs=2, verbose=0,
+            callbacks=[Closes(fail_in="on_epoch_end"), a, b, c])
+    assert isinstance(raised.value.__context__, KeyboardInterrupt)
+    assert a.seen == b.seen == c.seen == ["begin", "end"]
+    # a callback that fails to begin: those begun end, those after it never began
+    late = Closes()
+    with pytest.raises(ValueError, match="OwnShuffle"):
+        fit(model, F.cross_entropy, opt, OwnShuffle(X, y, 0), verbose=0,
+            callbacks=[a, ModelCheckpoint("unused.npz"), late])
+    assert a.seen[-2:] == ["begin", "end"] and late.seen == []
+
+
+def test_callback_list_calls_each_hook_on_every_callback_in_order():
+    calls = []
+
+    class Named(Callback):
+        def __init__(self, name):
+            self.name = name
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append((self.name, epoch))
+
+    cbs = CallbackList([Named("a"), Named("b")], trainer=type("T", (), {"model": None})())
+    cbs.on_train_begin()
+    cbs.on_epoch_end(3)
+    cbs.on_batch_end(0)  # neither overrides it: nothing to call
+    cbs.on_train_end()
+    assert calls == [("a", 3), ("b", 3)]
+
+
 def test_evaluate_and_predict_restore_each_module_mode():
     model = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5), nn.Linear(4, 2))
     model.train()
@@ -501,7 +586,7 @@ def test_save_and_load_checkpoint_restore_everything(tmp_path):
     np.testing.assert_array_equal(gw.rand(3).data, draws)  # the generator was restored
     for (k, v), (k2, v2) in zip(model.state_dict().items(), m2.state_dict().items()):
         assert k == k2 and np.array_equal(v, v2)
-    assert get_lr(o2) == get_lr(opt) and s2.get_last_lr() == sched.get_last_lr()
+    assert o2.lr == opt.lr and s2.get_last_lr() == sched.get_last_lr()
     with pytest.raises(ValueError, match="clash"):
         save_checkpoint(tmp_path / "d.npz", model, opt, epoch=1, rng=0)
     gw.save(model.state_dict(), tmp_path / "weights.npz")
@@ -537,7 +622,7 @@ def test_load_checkpoint_is_all_or_nothing(tmp_path):
                                          r"is a SGD"):
         load_checkpoint(tmp_path / "adam.npz", m, o)
     unchanged(m, o, s, *before)
-    assert get_lr(o) == 0.5
+    assert o.lr == 0.5
     # another scheduler
     m, o, s, *before = fresh(make_sched=lambda o: lr_scheduler.ExponentialLR(o, gamma=0.5))
     gw.manual_seed(4)

@@ -4,16 +4,15 @@
         callbacks=[EarlyStopping(patience=5, restore_best_weights=True),
                    ModelCheckpoint("best.ckpt", save_best_only=True), CSVLogger("log.csv")])
 
-Epochs and batches are counted from 0 in the hooks (the progress bar shows epoch + 1).
-Epoch logs hold 'loss', each metric, 'val_loss' and 'val_<metric>' when there is validation
-data, and 'lr'. Batch logs hold 'batch', 'size' and 'loss' (that batch's loss); the running
-means of the epoch so far are `self.trainer.running_logs()` (computed on demand, not per batch).
-A callback stops training with `self.trainer.stop_training = True`.
+The hooks, the logs they receive and how a callback stops training are in hooks.py (Callback,
+CallbackList); this file holds the standard callbacks. Epochs are counted from 0 in the hooks
+(the progress bar shows epoch + 1). The learning rate is scheduled by an lr scheduler passed as
+fit(..., scheduler=...) (gradwise.optim.lr_scheduler), which fit steps once per epoch and
+checkpoints; no callback sets it.
 """
 from __future__ import annotations
 
 import csv
-import inspect
 import math
 import operator
 import os
@@ -25,55 +24,10 @@ from io import StringIO
 
 from .. import io
 from .checkpoint import data_states, save_checkpoint
+from .hooks import Callback, CallbackList
 
-
-class Callback:
-    """Base class: override the hooks you need. fit() sets self.trainer and self.model."""
-
-    trainer = None
-    model = None
-
-    def set_trainer(self, trainer) -> None:
-        self.trainer = trainer
-        self.model = trainer.model
-
-    def on_train_begin(self, logs=None):
-        """Before the first epoch."""
-
-    def on_train_end(self, logs=None):
-        """After the last epoch (logs: the last epoch's), also after an early stop."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        """Before the epoch's shuffle and first batch."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        """After validation and the scheduler step; logs: the epoch's results."""
-
-    def on_batch_begin(self, batch, logs=None):
-        """Before the forward pass; logs: 'batch', 'size'."""
-
-    def on_batch_end(self, batch, logs=None):
-        """After optimizer.step(); logs: 'batch', 'size', 'loss' (this batch's)."""
-
-
-def _overrides(cb: Callback, hook: str) -> bool:
-    return getattr(type(cb), hook) is not getattr(Callback, hook)
-
-
-def check_log_keys(callbacks, keys: set, has_val: bool) -> None:
-    """Before the first epoch: every log key a callback will read (a monitor, a field of
-    ModelCheckpoint's path) is one fit will log, else a ValueError now instead of a KeyError
-    after the first epoch. A callback of the user's that writes into the epoch logs may add
-    keys, so the callbacks after it are checked only when they read the logs."""
-    for c in callbacks:
-        for key, what in getattr(c, "log_keys_read", lambda: ())():
-            if key not in keys:
-                hint = (" (val_ values are logged only with val_data)" if key.startswith("val_")
-                        and not has_val else "")
-                raise ValueError(f"{type(c).__name__}: {what} '{key}' will never be in the epoch "
-                                 f"logs, which hold {sorted(keys)}{hint}")
-        if _overrides(c, "on_epoch_end") and not type(c).__module__.startswith("gradwise."):
-            return
+__all__ = ["Callback", "CallbackList", "ProgressBar", "EarlyStopping",
+           "TerminateOnNaN", "ModelCheckpoint", "CSVLogger"]
 
 
 def _template_fields(path: str, who: str) -> list[str]:
@@ -116,8 +70,8 @@ def _better(mode: str, monitor: str):
 # ---- progress --------------------------------------------------------------------------
 class ProgressBar(Callback):
     """verbose=0: silent; 1: a tqdm bar per epoch with the running loss and metrics;
-    2: one line per epoch. The bar is refreshed at most every `interval` seconds (the running
-    metrics are computed only then), so it costs nothing measurable per batch."""
+    2: one line per epoch. The bar is refreshed at most every `interval` seconds, and the
+    running metrics are computed only then, not per batch."""
 
     def __init__(self, verbose: int = 1, interval: float = 0.1, file=None):
         if verbose not in (0, 1, 2):
@@ -344,54 +298,3 @@ class CSVLogger(Callback):
         self.text += rows.getvalue()
         data = self.text.encode()
         io.atomic_write(self.path, lambda f: f.write(data))
-
-
-def _n_positional(fn) -> int:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # some builtins have no signature: assume (epoch, lr)
-        return 2
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return 2
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-# ---- learning rate ------------------------------------------------------------------------
-class LearningRateScheduler(Callback):
-    """Set the learning rate at the start of each epoch (Keras style):
-
-        LearningRateScheduler(lambda epoch, lr: lr * 0.9 if epoch >= 10 else lr)
-
-    `schedule(epoch, lr) -> new lr` (a one-argument schedule(epoch) works too). A gradwise
-    scheduler object (gradwise.optim.lr_scheduler.StepLR, ...) is accepted as well: it is
-    handed to fit, which steps it once per epoch and keeps its state in checkpoints (the same
-    as passing it as fit(..., scheduler=...)).
-    """
-
-    def __init__(self, schedule, verbose: int = 0):
-        self.schedule, self.verbose = schedule, verbose
-        self.is_object = hasattr(schedule, "step") and hasattr(schedule, "state_dict")
-        if not self.is_object and not callable(schedule):
-            raise TypeError("LearningRateScheduler: expected a function (epoch, lr) -> lr "
-                            f"or a gradwise scheduler, got {type(schedule).__name__}")
-        self.takes_lr = not self.is_object and _n_positional(schedule) >= 2
-
-    def on_train_begin(self, logs=None):
-        if self.is_object:
-            t = self.trainer
-            if t.scheduler is not None and t.scheduler is not self.schedule:
-                raise ValueError("LearningRateScheduler: fit already has a scheduler=; pass one")
-            t.scheduler = self.schedule
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.is_object:
-            return
-        from .loop import get_lr, set_lr
-
-        lr = get_lr(self.trainer.optimizer)
-        new = float(self.schedule(epoch, lr) if self.takes_lr else self.schedule(epoch))
-        if not math.isfinite(new):
-            raise ValueError(f"LearningRateScheduler: the schedule returned {new} at epoch {epoch}")
-        set_lr(self.trainer.optimizer, new)
-        if self.verbose:
-            print(f"Epoch {epoch + 1}: learning rate set to {new:g}")

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from .callbacks import Callback
+from .hooks import Callback
 
 
 class History(Callback):

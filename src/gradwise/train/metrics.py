@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import to_numpy
 
 __all__ = ["to_labels", "one_score", "binary_threshold", "accuracy", "confusion_matrix", "precision", "recall", "f1",
            "precision_recall_f1", "from_confusion"]
 
 
-def _array(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def to_labels(y, threshold: float = 0.5) -> np.ndarray:
     """Integer class labels (m,) from labels, one-hot rows, scores (m, C) or probabilities."""
-    y = _array(y)
+    y = to_numpy(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
     if y.ndim == 2 and y.shape[1] == 1:

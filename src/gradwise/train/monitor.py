@@ -6,172 +6,36 @@ to do when that looks wrong.
     print(history.monitor.report())   # a table per epoch and the warnings in plain words
     history.monitor.plot("health.png")
 
-Per layer, each epoch (means over the measured batches of the epoch):
-    grad_norm      ||dW||, the Frobenius norm of the layer's weight gradient
-    update_ratio   ||W_after - W_before|| / ||W_before|| for one optimizer step (a healthy
-                   step changes the weights by about 1e-3 of their size, a rule of thumb
-                   from CS231n)
-    mean, std      of the layer's output over the epoch's examples (A for activations, Z for
-                   Linear/Conv layers)
-    saturated      sigmoid/tanh: the fraction of outputs whose local gradient is below 1e-3
-                   (sigmoid A (1 - A) < 1e-3 is |z| > 6.9; tanh 1 - A^2 < 1e-3 is |z| > 3.8),
-                   units that barely pass any gradient back
-    dead           ReLU: the fraction of units (features; channels of images) that output 0 for
-                   every example of the epoch: they get no gradient and never recover
+The per-layer numbers (gradient norm, update ratio, output mean and std, saturated and dead
+units) are defined in monitor_stats.py; the warnings, their remedies, the report and the plot
+are in monitor_report.py. Layers are seen through forward hooks during training only
+(validation and predict are not counted). An activation applied as a function inside a
+custom forward (F.relu(Z)) is not a module and is not seen; its layer's Z is.
 
-Layers are the modules that own a weight of 2 or more dimensions (Linear, Conv2d) and the
-activation modules (Sigmoid, Tanh, ReLU, LeakyReLU, ...), seen through forward hooks during
-training only (validation and predict are not counted). An activation applied as a function
-inside a custom forward (F.relu(Z)) is not a module and is not seen; its layer's Z is.
-
-The warnings name the layer, the likely cause and the course's remedy (Improving Deep Neural
-Networks, week 1: vanishing/exploding gradients and weight initialization). Their thresholds
-are arguments of HealthMonitor.
+The warnings name the layer, the likely cause and the course's remedy. Their thresholds are
+arguments of HealthMonitor.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..io import save_figure
-from ..nn import layers as L
-from .callbacks import Callback
+from ..tensor import to_numpy
+from .hooks import Callback
+from .monitor_report import REMEDIES, VANISHING_SATURATED, HealthWarning, grouped, plot, report
+from .monitor_stats import SATURATION_SLOPE, LayerStats, watched_layers
 
-# The local gradient below which a unit counts as saturated, and how to read it from the output
-# A (no need to keep Z): sigmoid'(z) = A (1 - A), tanh'(z) = 1 - A^2.
-SATURATION_SLOPE = 1e-3
-_SLOPE = {
-    L.Sigmoid: lambda A: A * (1 - A),
-    L.Tanh: lambda A: 1 - A * A,
-}
-_RELU = (L.ReLU,)
-_ACTIVATIONS = (L.Sigmoid, L.Tanh, L.ReLU, L.LeakyReLU, L.Softplus)
-
-KINDS = ("vanishing", "exploding", "saturated", "dead", "lr_high", "lr_low")
-
-
-@dataclass(frozen=True)
-class HealthWarning:
-    """One finding: the epoch (0-based) it was first seen, its kind (one of KINDS), the layer
-    (as in the report, e.g. '3 (Sigmoid)'), what was seen (message) and the likely cause with
-    the course's remedy (remedy), in plain words."""
-
-    epoch: int
-    kind: str
-    layer: str
-    message: str
-    remedy: str = ""
-
-    def __str__(self) -> str:
-        return f"epoch {self.epoch + 1}: {self.message}. {self.remedy}".rstrip()
-
-
-def _sq(x: np.ndarray) -> float:
-    """sum(x^2): one BLAS dot in the array's dtype, again in float64 if that overflowed (the
-    squares of an exploding float32 layer pass 3e38 long before its values do)."""
-    x = x.ravel()
-    s = float(np.dot(x, x))
-    if not math.isfinite(s) and x.dtype != np.float64:
-        x = x.astype(np.float64)
-        s = float(np.dot(x, x))
-    return s
-
-
-class _Layer:
-    """One watched module and the running sums of the current epoch."""
-
-    def __init__(self, name: str, module):
-        self.name, self.module = f"{name or 'model'} ({type(module).__name__})", module
-        self.weights = [p for p in module.parameters(recurse=False) if p.ndim >= 2]
-        self.slope = _SLOPE.get(type(module))
-        self.relu = isinstance(module, _RELU)
-        self.history: dict[str, list] = {}
-        self.before = None
-        self.reset()
-
-    def reset(self) -> None:
-        self.n_grad = 0
-        self.grad, self.update = 0.0, 0.0
-        self.n_out, self.mean, self.m2, self.n_sat = 0, 0.0, 0.0, 0  # m2: sum of (A - mean)^2
-        self.alive = None     # per unit: has it been > 0 for some example this epoch?
-        self.shared = False   # one module called on inputs of different widths: no unit count
-
-    # ---- what the forward hook sees --------------------------------------------------------
-    def see_output(self, A: np.ndarray) -> None:
-        # the batch's mean and centred sum of squares, merged into the epoch's (Chan et al.'s
-        # parallel variance: no E[A^2] - mean^2 cancellation, no float64 copy of A)
-        n = A.size
-        mean = float(A.sum(dtype=np.float64)) / n
-        m2 = _sq(A - A.dtype.type(mean)) if A.dtype.kind == "f" else _sq((A - mean).astype(np.float64))
-        total = self.n_out + n
-        delta = mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += m2 + delta * delta * self.n_out * n / total
-        self.n_out = total
-        if self.slope is not None:
-            self.n_sat += int(np.count_nonzero(self.slope(A) < SATURATION_SLOPE))
-        if self.relu and A.ndim >= 2:
-            other = (0,) + tuple(range(2, A.ndim))  # every axis but the units' (axis 1)
-            active = (A > 0).any(axis=other)
-            if self.alive is None:
-                self.alive = active
-            elif self.alive.shape == active.shape:
-                self.alive |= active
-            else:
-                self.shared = True
-
-    # ---- around an optimizer step ------------------------------------------------------------
-    def rms(self, norm: float) -> float:
-        """A Frobenius norm of the weights' shape, per entry."""
-        return norm / math.sqrt(sum(W.size for W in self.weights))
-
-    def snapshot(self) -> None:
-        self.before = [W.data.copy() for W in self.weights]
-
-    def see_step(self) -> None:
-        grads = [W.grad for W in self.weights if W.grad is not None]
-        if not grads:  # frozen layer, or one the loss did not reach
-            self.before = None
-            return
-        self.n_grad += 1
-        self.grad += math.sqrt(sum(_sq(g) for g in grads))
-        if self.before is not None:
-            dW = math.sqrt(sum(_sq(W.data - W0) for W, W0 in zip(self.weights, self.before)))
-            norm = math.sqrt(sum(_sq(W0) for W0 in self.before))
-            self.update += dW / norm if norm > 0 else math.inf
-            self.before = None
-
-    # ---- the epoch's numbers ------------------------------------------------------------------
-    def close_epoch(self) -> dict:
-        row = {}
-        if self.weights:
-            row["grad_norm"] = self.grad / self.n_grad if self.n_grad else math.nan
-            row["update_ratio"] = self.update / self.n_grad if self.n_grad else math.nan
-            row["weight_norm"] = math.sqrt(sum(_sq(W.data) for W in self.weights))
-        if self.n_out:
-            row["mean"] = self.mean
-            var = self.m2 / self.n_out
-            row["std"] = math.sqrt(var) if math.isfinite(var) else math.inf
-        if self.slope is not None and self.n_out:
-            row["saturated"] = self.n_sat / self.n_out
-        if self.relu and self.alive is not None and not self.shared:
-            row["dead"] = float(np.count_nonzero(~self.alive)) / self.alive.size
-        for k, v in row.items():
-            self.history.setdefault(k, []).append(v)
-        self.reset()
-        return row
+__all__ = ["HealthMonitor", "HealthWarning"]
 
 
 class HealthMonitor(Callback):
     """Watch every layer while fit() trains; warn, in plain words, when training is unhealthy.
 
     every: measure one batch in `every` (1: all). A measured step costs one copy of the
-        weights (for the update ratio) and a few passes over each watched output: about 1.2x
-        fit's time for an MLP 784-100-100-10 measured on every batch, within noise with
-        every=10 (benchmarks/monitor_overhead.py).
+        weights (for the update ratio) and a few passes over each watched output; what that
+        costs is measured in benchmarks/monitor_overhead.py.
     vanishing_ratio: flag vanishing gradients when the first weight layer's gradient per weight
         (||dW|| / sqrt(size of W)) is below this fraction of the last weight layer's
         (exploding: above its inverse).
@@ -205,7 +69,7 @@ class HealthMonitor(Callback):
         self.every, self.vanishing_ratio, self.activation_growth = int(every), vanishing_ratio, activation_growth
         self.saturation, self.dead, self.update_high, self.update_low = saturation, dead, update_high, update_low
         self.verbose, self.print_fn = verbose, print_fn
-        self._layers: list[_Layer] = []
+        self._layers: list[LayerStats] = []
         self._handles = []
         self.warnings: list[HealthWarning] = []
         self.epochs: list[int] = []
@@ -226,11 +90,7 @@ class HealthMonitor(Callback):
     # ---- hooks into fit --------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self.detach()
-        self._layers, self.warnings, self.epochs = [], [], []
-        for name, m in self.model.named_modules():
-            own = [p for p in m.parameters(recurse=False) if p.ndim >= 2]
-            if own or isinstance(m, _ACTIVATIONS):
-                self._layers.append(_Layer(name, m))
+        self._layers, self.warnings, self.epochs = watched_layers(self.model), [], []
         if not self._layers:
             raise ValueError(f"HealthMonitor: {type(self.model).__name__} has no layer to watch "
                              "(no Linear/Conv weights, no activation modules)")
@@ -239,10 +99,10 @@ class HealthMonitor(Callback):
         self._measure = False
         self._open = False
 
-    def _hook(self, layer: _Layer):
+    def _hook(self, layer: LayerStats):
         def hook(module, inputs, out):
             if self._measure and module.training:
-                layer.see_output(out.data if hasattr(out, "data") else np.asarray(out))
+                layer.see_output(to_numpy(out))
         return hook
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -306,7 +166,7 @@ class HealthMonitor(Callback):
             new.append(HealthWarning(epoch, kind, layer, message, remedy))
         self.warnings += new
         if self.verbose and new:
-            self.print_fn("\n".join(_grouped(new, prefix="HealthMonitor: ")))
+            self.print_fn("\n".join(grouped(new, prefix="HealthMonitor: ")))
 
     def _check(self, epoch: int, rows):
         # the weight layers that got a gradient this epoch (an infinite one counts: it explodes)
@@ -381,119 +241,17 @@ class HealthMonitor(Callback):
                    f"no layer moves by more than {u:.3g} of its size per step (about 1e-3 is "
                    f"healthy): the learning rate is likely too low")
 
-    # ---- showing it ------------------------------------------------------------------------
+    # ---- showing it (monitor_report.py) ------------------------------------------------------
     def report(self) -> str:
         """A table per layer of the first and last epoch's numbers, then the warnings."""
-        if not self.epochs:
-            return "HealthMonitor: no epoch recorded yet"
-        metrics = ("grad_norm", "update_ratio", "mean", "std", "saturated", "dead")
-        width = max(len(n) for n in self.layers + ["layer"])
-        lines = [f"Training health over {len(self.epochs)} epoch(s) (first -> last epoch)",
-                 f"{'layer':<{width}}  " + "  ".join(f"{m:>21}" for m in metrics)]
-        for layer in self._layers:
-            cells = []
-            for m in metrics:
-                v = layer.history.get(m)
-                cells.append(f"{_fmt(v[0])} -> {_fmt(v[-1])}" if v else "")
-            lines.append(f"{layer.name:<{width}}  " + "  ".join(f"{c:>21}" for c in cells))
-        if self.warnings:
-            lines.append(f"\n{len(self.warnings)} warning(s):")
-            lines += _grouped(self.warnings, prefix="- ")
-        else:
-            lines.append("\nNo warnings: gradients, updates and activations look healthy.")
-        return "\n".join(lines)
+        return report(self)
 
     def plot(self, path="health.png") -> Path:
         """Save the per-layer curves over epochs as a PNG (written atomically); return the path.
         Panels: gradient norm and update ratio (log scale; the 1e-3 guide line dashed),
         output std, saturated and dead fractions."""
-        from matplotlib.figure import Figure  # lazily: the monitor itself needs no plotting
-
-        if not self.epochs:
-            raise ValueError("HealthMonitor.plot: no epoch recorded yet")
-        panels = [("grad_norm", "gradient norm ||dW||", True),
-                  ("update_ratio", "update / weight ratio", True),
-                  ("std", "output std", True), ("saturated", "saturated fraction", False),
-                  ("dead", "dead ReLU fraction", False)]
-        panels = [p for p in panels if any(p[0] in h for h in self.history.values())]
-        fig = Figure(figsize=(4.4 * len(panels) + 1.6, 3.6), layout="constrained")
-        axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        x = np.asarray(self.epochs) + 1
-        # one colour per layer, by depth (dark: input side, light: output side), on every panel
-        from matplotlib import colormaps
-        colours = colormaps["viridis"](np.linspace(0.0, 0.9, len(self._layers)))
-        handles = {}
-        for ax, (key, title, log) in zip(axes, panels):
-            for layer, colour in zip(self._layers, colours):
-                v = layer.history.get(key)
-                if v:
-                    y = np.asarray(v, dtype=np.float64)
-                    handles[layer.name] = ax.plot(x[:len(y)], y, marker="o", ms=3, color=colour)[0]
-            if log:
-                values = np.concatenate([np.asarray(h[key], dtype=np.float64)
-                                         for h in self.history.values() if key in h])
-                positive = values[np.isfinite(values) & (values > 0)]
-                if (values == 0).any():  # a zero gradient is the point to see: linear near 0
-                    ax.set_yscale("symlog", linthresh=positive.min() / 10 if positive.size else 1e-12)
-                else:
-                    ax.set_yscale("log")
-            ax.xaxis.get_major_locator().set_params(integer=True)
-            if key == "update_ratio":
-                ax.axhline(1e-3, color="grey", ls="--", lw=1)
-            if key in ("saturated", "dead"):
-                ax.set_ylim(-0.02, 1.02)
-            ax.set_title(title, fontsize=10)
-            ax.set_xlabel("epoch")
-        names = [n for n in self.layers if n in handles]
-        fig.legend([handles[n] for n in names], names, loc="outside right upper", fontsize=7)
-        if self.warnings:
-            fig.suptitle("; ".join(sorted(self.flagged)), fontsize=10, color="#c62828")
-        return save_figure(fig, path)
-
-
-def _grouped(warnings, prefix: str) -> list[str]:
-    """The findings one per line, the cause and remedy once after each run of one kind."""
-    lines = []
-    for i, w in enumerate(warnings):
-        lines.append(f"{prefix}epoch {w.epoch + 1}: {w.message}.")
-        following = warnings[i + 1] if i + 1 < len(warnings) else None
-        if following is None or (following.kind, following.epoch) != (w.kind, w.epoch):
-            lines.append(f"{' ' * len(prefix)}  {w.remedy}")
-    return lines
+        return plot(self, path)
 
 
 def _times(x: float) -> str:
     return f"{x:.3g} times" if math.isfinite(x) else "infinitely"
-
-
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:.3g}"
-
-
-# ---- the course's remedies --------------------------------------------------------------------
-VANISHING = ("Likely cause: depth with sigmoid/tanh units (their slope is at most 0.25 and 1, and "
-             "the product over layers shrinks) or weights initialized too small. Remedy: ReLU "
-             "units with He initialization (randn * sqrt(2 / n_prev)), Xavier for tanh "
-             "(randn * sqrt(1 / n_prev)); batch normalization; residual connections for very deep "
-             "networks.")
-EXPLODING = ("Likely cause: weights initialized too large (each layer multiplies the signal) or a "
-             "learning rate too high. Remedy: He/Xavier initialization (randn * sqrt(2 / n_prev) "
-             "for ReLU, sqrt(1 / n_prev) for tanh), a lower learning rate, gradient clipping "
-             "(optim.clip_grad_norm_), batch normalization.")
-SATURATED = ("Likely cause: pre-activations z too large: weights initialized too large, or inputs "
-             "not normalized. Remedy: normalize the inputs (zero mean, unit variance), Xavier "
-             "initialization (randn * sqrt(1 / n_prev)), batch normalization; ReLU in hidden "
-             "layers.")
-DEAD = ("Likely cause: a learning rate too high (a large step pushed the units' z below 0 for "
-        "every input) or a poor initialization/negative bias. Remedy: a lower learning rate, He "
-        "initialization, Leaky ReLU.")
-VANISHING_SATURATED = ("Likely cause: saturated sigmoid/tanh units (see the saturation warning) pass "
-                       "almost no gradient back: the weights are initialized too large. Remedy: "
-                       "Xavier initialization for tanh (randn * sqrt(1 / n_prev)), He for ReLU "
-                       "(randn * sqrt(2 / n_prev)); normalized inputs; batch normalization.")
-LR_HIGH = "Remedy: lower the learning rate (try 3 to 10 times smaller), or decay it."
-LR_LOW = "Remedy: raise the learning rate (search it on a log scale, 10^U(-4, 0))."
-REMEDIES = {"vanishing": VANISHING, "exploding": EXPLODING, "saturated": SATURATED, "dead": DEAD,
-            "lr_high": LR_HIGH, "lr_low": LR_LOW}
