@@ -11,12 +11,14 @@ import gradwise as gw
 import gradwise.functional as F
 from gradwise import nn, optim
 from gradwise.cli import main
+from gradwise.optim import lr_scheduler
 from gradwise.search import (
     Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform, babysit, coarse_to_fine,
     load_data, load_run, objective, random_search, space_from_dict, space_to_dict,
     train_config, trial_plan, zoom_space,
 )
 from gradwise.search.recipe import build_model, check_config
+from gradwise.train import Callback
 
 from shared_data import DATA, needs_mnist
 
@@ -273,14 +275,15 @@ def test_babysit_takes_the_learning_rate_from_the_control_file(tmp_path):
     opt = optim.Adam(model.parameters(), lr=0.01)
     control = tmp_path / "control.json"
 
-    def user_edits_the_file(epoch, logs, lr):  # stands in for a person editing it mid-run
-        if epoch == 1:
-            control.write_text('{"lr": 0.002}')
-        if epoch == 3:
-            control.write_text('{"lr": 0.002, "stop": true}')
+    class UserEditsTheFile(Callback):  # stands in for a person editing it mid-run
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                control.write_text('{"lr": 0.002}')
+            if epoch == 3:
+                control.write_text('{"lr": 0.002, "stop": true}')
 
     r = babysit(model, F.cross_entropy, opt, train, dev, epochs=10, directory=tmp_path,
-                policy=user_edits_the_file, verbose=0)
+                callbacks=[UserEditsTheFile()], verbose=0)
     assert [e["lr"] for e in r.epochs] == [0.01, 0.01, 0.002, 0.002]
     assert "epoch 3: lr 0.01 -> 0.002 (control file)" in r.events
     assert "epoch 5: stopped by the control file" in r.events
@@ -289,14 +292,17 @@ def test_babysit_takes_the_learning_rate_from_the_control_file(tmp_path):
     assert r.epochs[0]["action"] == "kept"  # the run's own control file replaced the bad one
 
 
-def test_babysit_policy_changes_lr_and_best_checkpoint_is_restored(tmp_path):
+def test_babysit_schedules_the_lr_with_a_scheduler_and_restores_the_best_checkpoint(tmp_path):
     train, dev = _moons()
     gw.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
     opt = optim.SGD(model.parameters(), lr=0.05)
     r = babysit(model, F.cross_entropy, opt, train, dev, epochs=3, directory=tmp_path,
-                policy=lambda epoch, logs, lr: lr * 2, verbose=0)
+                scheduler=lr_scheduler.LambdaLR(opt, lambda epoch: 2.0 ** epoch), verbose=0)
     assert [e["lr"] for e in r.epochs] == pytest.approx([0.05, 0.1, 0.2])
+    assert gw.load(r.best_path)["scheduler"]["last_epoch"] == r.best_epoch  # checkpointed
+    with pytest.raises(TypeError, match="policy"):  # one way to schedule: no policy beside it
+        babysit(model, F.cross_entropy, opt, train, dev, policy=lambda e, logs, lr: lr)
     best = gw.load(r.best_path)["model"]
     assert all(np.array_equal(best[k], v) for k, v in model.state_dict().items())
     with pytest.raises(ValueError, match="divergence > 1"):

@@ -13,9 +13,10 @@ gradwise.train.save_checkpoint), so the run can be watched and steered while it 
   whenever babysit changes it.
 - automatically: an epoch whose loss turned NaN/inf, or whose monitored value is more than
   `divergence` times the best so far, is rolled back to the best checkpoint and the learning
-  rate multiplied by `lr_factor` (a panda mother nudging her one cub back on track);
-- by a policy(epoch, logs, lr) -> new lr or None called after each kept epoch, e.g. the
-  course's "the loss still falls slowly: nudge the learning rate up a little".
+  rate multiplied by `lr_factor` (a panda mother nudging her one cub back on track).
+
+A planned schedule is an lr scheduler (scheduler=, gradwise.optim.lr_scheduler), stepped by
+fit once per epoch and checkpointed with the rest; callbacks= go to fit as they are.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io import atomic_write
-from ..train import Callback, evaluate, fit, get_lr, load_checkpoint, save_checkpoint, set_lr
+from ..train import Callback, evaluate, fit, load_checkpoint, save_checkpoint
 
 __all__ = ["babysit", "BabysitResult"]
 
@@ -88,7 +89,7 @@ class _Control:
 
 def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, directory="panda", *,
             monitor: str | None = None, divergence: float = 1.5, lr_factor: float = 0.3,
-            max_rollbacks: int = 5, policy=None, scheduler=None, batch_size: int = 32,
+            max_rollbacks: int = 5, scheduler=None, callbacks=None, batch_size: int | None = None,
             metrics=("accuracy",), seed: int | None = 0, restore_best: bool = True,
             verbose: int = 1, print_fn=print) -> BabysitResult:
     """Train one model epoch by epoch, checkpointing, rolling back and changing the learning
@@ -99,6 +100,9 @@ def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, direct
     divergence: roll back an epoch whose monitored value exceeds divergence x the best so far.
     lr_factor: the learning rate is multiplied by this at each rollback.
     max_rollbacks: give up (stop) after this many rollbacks.
+    scheduler: an lr scheduler, stepped by fit once per epoch (see fit).
+    callbacks: more fit callbacks, called in every epoch babysit trains (rolled-back ones too).
+    batch_size: as fit's (for (X, y) arrays; a DataLoader batches itself).
     restore_best: end with the best checkpoint's weights.
     """
     if not divergence > 1 or not 0 < lr_factor < 1:
@@ -107,7 +111,7 @@ def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, direct
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     control = _Control(directory / "control.json")
-    control.write(get_lr(optimizer))
+    control.write(optimizer.lr)
     result = BabysitResult()
 
     def say(msg):
@@ -128,17 +132,17 @@ def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, direct
         settings = control.read()
         if "error" in settings:
             say(settings["error"])
-        if settings.get("lr") is not None and settings["lr"] != get_lr(optimizer):
-            say(f"epoch {epoch + 1}: lr {get_lr(optimizer):g} -> {settings['lr']:g} (control file)")
-            set_lr(optimizer, float(settings["lr"]))
+        if settings.get("lr") is not None and settings["lr"] != optimizer.lr:
+            say(f"epoch {epoch + 1}: lr {optimizer.lr:g} -> {settings['lr']:g} (control file)")
+            optimizer.lr = float(settings["lr"])
         if settings.get("stop"):
             say(f"epoch {epoch + 1}: stopped by the control file")
             break
-        lr = get_lr(optimizer)
+        lr = optimizer.lr
         guard = _StopOnNaN()
         h = fit(model, loss_fn, optimizer, train, val_data=dev, epochs=epoch + 1, initial_epoch=epoch,
                 batch_size=batch_size, metrics=metrics, scheduler=scheduler, verbose=0,
-                seed=seed if first else None, callbacks=[guard])
+                seed=seed if first else None, callbacks=[guard, *(callbacks or [])])
         first = False
         logs = {k: v[-1] for k, v in h.history.items()} if h.epoch else {}
         value = logs.get(monitor, math.nan)
@@ -155,7 +159,7 @@ def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, direct
             bad = epoch + 1
             epoch = load_checkpoint(result.best_path, model, optimizer, scheduler)
             new_lr = lr * lr_factor
-            set_lr(optimizer, new_lr)
+            optimizer.lr = new_lr
             control.write(new_lr)
             say(f"epoch {bad}: {why}: rolled back to epoch {epoch}, lr {lr:g} -> {new_lr:g}")
             continue
@@ -168,14 +172,6 @@ def babysit(model, loss_fn, optimizer, train, dev=None, epochs: int = 10, direct
         if verbose:
             print_fn(f"panda: epoch {epoch}/{epochs}  lr {lr:.3g}  " +
                      "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr"))
-        if policy is not None:
-            new_lr = policy(epoch - 1, logs, get_lr(optimizer))
-            if new_lr is not None and new_lr != get_lr(optimizer):
-                if not (math.isfinite(new_lr) and new_lr > 0):
-                    raise ValueError(f"babysit: the policy returned lr {new_lr!r} at epoch {epoch}")
-                say(f"epoch {epoch}: lr {get_lr(optimizer):g} -> {new_lr:g} (policy)")
-                set_lr(optimizer, float(new_lr))
-                control.write(float(new_lr))
     if restore_best and result.best_epoch:
         load_checkpoint(result.best_path, model, restore_rng=False)
         say(f"restored the best checkpoint: epoch {result.best_epoch} ({monitor} {result.best_value:.4g})")
