@@ -1,11 +1,11 @@
 """The book's MNIST experiments ("Deep Learning from Scratch", ch. 5-7) in the lab: each
 --quick form runs on real MNIST and holds its key claims, and the pieces they are built
 from (the book's MultiLayerNet, its weight scales, its dropout and weight decay, the
-side-by-side training loops, bound checks, the report's rerun column) behave as documented.
+side-by-side training loops, bound checks, the report's rerun column, the CNN recipes and
+transfer learning of gradwise.lab.mnist) behave as documented.
 
 MNIST is looked up in $GRADWISE_DATA, else in ../shared/datasets next to the repository;
-without it the quick runs are skipped, saying which file is missing. Each quick run trains
-real networks for 3 to 12 s of CPU time; the file takes about a minute of CPU in all.
+without it the quick runs are skipped, saying which file is missing.
 """
 import json
 import math
@@ -433,3 +433,52 @@ def test_batch_norm_experiment_early_test_mode_accuracy_is_the_books(monkeypatch
     assert book_curve[0] > 0.4                                    # far above chance (0.1)
     curve32, _, _ = ours(np.float32)                              # the experiment's dtype
     np.testing.assert_allclose(curve32, book_curve, atol=0.02)
+
+
+# ---- transfer learning on real MNIST: digits 0-4 -> 5-9 -----------------------------------------
+@needs_mnist
+def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
+    """A quick run of gradwise.lab.mnist.transfer_digits: a LeNet-5 trained on 3000 digits
+    0-4 for one epoch, then reused for 5-9 with 50 labelled examples."""
+    import contextlib
+
+    from gradwise.lab.mnist import transfer_digits
+
+    try:  # tiny matrices: BLAS threads only spin-wait on a busy machine
+        from threadpoolctl import threadpool_limits
+        one_thread = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn (test extra)
+        one_thread = contextlib.nullcontext()
+    with one_thread:
+        out = transfer_digits(per_class=10, backbone_epochs=1, n_source=3000, head_epochs=50,
+                              data_dir=DATA, log=lambda msg: None)
+    assert out["labelled_examples"] == 50
+    assert out["source_test_accuracy_0_4"] > 0.9
+    for trained in ("softmax", "classifier"):
+        r = out[trained]
+        assert r["frozen_weights_unchanged"], trained
+        assert r["missing_keys"] == ["classifier.5.W", "classifier.5.b"] and r["unexpected_keys"] == []
+    # the new softmax alone learns: 84 x 5 weights and 5 biases; the rest is frozen
+    assert out["softmax"]["trainable_parameters"] == 84 * 5 + 5
+    assert out["softmax"]["frozen_parameters"] == out["total_parameters"] - 425
+    # only the two convolutions frozen: 6 (5 5 1 + 1) + 16 (5 5 6 + 1) parameters
+    assert out["classifier"]["frozen_parameters"] == 156 + 2416
+    assert out["softmax"]["test_accuracy_5_9"] > 0.45           # chance: 0.2
+    assert out["classifier"]["test_accuracy_5_9"] > 0.75
+    assert out["scratch_test_accuracy_5_9"] > 0.5
+
+
+@needs_mnist
+def test_mnist_recipes_data_and_names():
+    from gradwise.lab.mnist import MNIST_MEAN, MNIST_STD, RECIPES, digits, train_recipe
+
+    (X, y), (Xt, yt) = digits(standardize=True, data_dir=DATA)
+    assert X.shape == (60000, 1, 28, 28) and Xt.shape == (10000, 1, 28, 28)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    assert abs(float(X.mean())) < 1e-3 and abs(float(X.std()) - 1) < 1e-3   # the train statistics
+    assert abs(float(X.min()) + MNIST_MEAN / MNIST_STD) < 1e-5                # the background
+    assert {"simple_convnet", "lenet5", "lenet5_relu", "lenet5_shift"} <= set(RECIPES)
+    for r in RECIPES.values():
+        assert r.build().num_parameters() in (433_890, 61_706)
+    with pytest.raises(KeyError, match="unknown recipe 'vgg'"):
+        train_recipe("vgg")

@@ -14,8 +14,6 @@ from gradwise.models import (
     unfreeze,
 )
 
-from shared_data import DATA, needs_mnist
-
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -510,52 +508,3 @@ def test_replace_head_in_zoo_models_keeps_the_layer_order():
         replace_head(net, "head", nn.Linear(64, 4))
     with pytest.raises(TypeError):
         replace_head(net, "fc", "not a layer")
-
-
-# ---- transfer learning on real MNIST: digits 0-4 -> 5-9 -----------------------------------------
-@needs_mnist
-def test_transfer_from_digits_0_4_to_5_9_with_ten_labels_per_digit():
-    """A quick run of gradwise.models.mnist.transfer_digits (~7 s of CPU): a LeNet-5 trained
-    on 3000 digits 0-4 for one epoch, then reused for 5-9 with 50 labelled examples."""
-    import contextlib
-
-    from gradwise.models.mnist import transfer_digits
-
-    try:  # tiny matrices: BLAS threads only spin-wait on a busy machine
-        from threadpoolctl import threadpool_limits
-        one_thread = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn (test extra)
-        one_thread = contextlib.nullcontext()
-    with one_thread:
-        out = transfer_digits(per_class=10, backbone_epochs=1, n_source=3000, head_epochs=50,
-                              data_dir=DATA, log=lambda msg: None)
-    assert out["labelled_examples"] == 50
-    assert out["source_test_accuracy_0_4"] > 0.9
-    for trained in ("softmax", "classifier"):
-        r = out[trained]
-        assert r["frozen_weights_unchanged"], trained
-        assert r["missing_keys"] == ["classifier.5.W", "classifier.5.b"] and r["unexpected_keys"] == []
-    # the new softmax alone learns: 84 x 5 weights and 5 biases; the rest is frozen
-    assert out["softmax"]["trainable_parameters"] == 84 * 5 + 5
-    assert out["softmax"]["frozen_parameters"] == out["total_parameters"] - 425
-    # only the two convolutions frozen: 6 (5 5 1 + 1) + 16 (5 5 6 + 1) parameters
-    assert out["classifier"]["frozen_parameters"] == 156 + 2416
-    assert out["softmax"]["test_accuracy_5_9"] > 0.45           # chance: 0.2
-    assert out["classifier"]["test_accuracy_5_9"] > 0.75
-    assert out["scratch_test_accuracy_5_9"] > 0.5
-
-
-@needs_mnist
-def test_mnist_recipes_data_and_names():
-    from gradwise.models.mnist import MNIST_MEAN, MNIST_STD, RECIPES, digits, train_recipe
-
-    (X, y), (Xt, yt) = digits(standardize=True, data_dir=DATA)
-    assert X.shape == (60000, 1, 28, 28) and Xt.shape == (10000, 1, 28, 28)
-    assert X.dtype == np.float32 and y.dtype == np.int64
-    assert abs(float(X.mean())) < 1e-3 and abs(float(X.std()) - 1) < 1e-3   # the train statistics
-    assert abs(float(X.min()) + MNIST_MEAN / MNIST_STD) < 1e-5                # the background
-    assert {"simple_convnet", "lenet5", "lenet5_relu", "lenet5_shift"} <= set(RECIPES)
-    for r in RECIPES.values():
-        assert r.build().num_parameters() in (433_890, 61_706)
-    with pytest.raises(KeyError, match="unknown recipe 'vgg'"):
-        train_recipe("vgg")

@@ -9,7 +9,8 @@ Each experiment is a function of a Run (see core.py) in experiments/, written on
 API; course.py holds what the course experiments share (the notebooks' seeded draws, the
 full-batch loop, the cost as the notebooks print it), book.py what the book's MNIST
 experiments share (its MultiLayerNet, weight scales, dropout and weight decay, the loops that
-train networks side by side on the same batches), plots.py the figures.
+train networks side by side on the same batches), mnist.py the CNN recipes on MNIST and
+transfer learning (`gradwise lab recipe NAME`), plots.py the figures.
 """
 from . import experiments  # noqa: F401  (registers every experiment)
 from .core import REGISTRY, Check, Experiment, Result, Run, experiment

@@ -1,5 +1,5 @@
 """What the book experiments share: MNIST as the book loads it, the book's MultiLayerNet
-built from gradwise layers, its weight scales, its training loop, and accuracy.
+built from gradwise layers, its weight scales and its training loops.
 
 "Deep Learning from Scratch" (Koki Saitoh) trains every chapter-6 network the same way:
 mini-batches drawn from MNIST pixels scaled to [0, 1], a plain update rule, the loss after
@@ -19,24 +19,26 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
-
 from .. import functional as F
 from .. import nn
 from ..data import DataLoader
 from ..datasets import load_mnist
 from ..train import predict
+from ..train.metrics import accuracy
 
 SOURCE = "Deep Learning from Scratch"
 MNIST_FILES = ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz",
                "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+EVAL_BATCH = 2000      # images per forward pass when measuring accuracy
 
 
-def mnist(n_train: int | None = None, n_test: int | None = None, flatten: bool = True):
+def mnist(n_train: int | None = None, n_test: int | None = None, flatten: bool = True,
+          data_dir=None):
     """((X, y), (X_test, y_test)): pixels in [0, 1] as float32, labels int64; the first
-    n_train training and n_test test images when given, as the book cuts x_train[:300]."""
-    (X, y), (Xt, yt) = load_mnist(normalize=True, flatten=flatten)
+    n_train training and n_test test images when given, as the book cuts x_train[:300].
+    data_dir: a folder holding mnist/ (default: as gradwise.datasets.load_mnist looks)."""
+    (X, y), (Xt, yt) = load_mnist(normalize=True, flatten=flatten, data_dir=data_dir)
     return (X[:n_train], y[:n_train]), (Xt[:n_test], yt[:n_test])
 
 
@@ -158,12 +160,6 @@ def batches(X, y, batch_size: int, iterations: int):
             yield Xb, yb
 
 
-def accuracy(model, X, y) -> float:
-    """The fraction of images whose highest score is the label (eval mode, no graph)."""
-    scores = predict(model, X, batch_size=2000)
-    return float(np.mean(scores.argmax(axis=1) == np.asarray(y)))
-
-
 def train_side_by_side(nets: dict, X, y, batch_size: int, iterations: int, progress,
                        desc: str | None = None) -> dict:
     """Train several networks on the very same mini-batches, as the book's comparisons do.
@@ -203,7 +199,7 @@ def train_epochs(nets: dict, X, y, epochs: int, batch_size: int, evaluate: dict,
                 opt.step()
         for name, (model, _) in nets.items():
             for s, (Xs, ys) in evaluate.items():
-                curves[name][s].append(accuracy(model, Xs, ys))
+                curves[name][s].append(accuracy(ys, predict(model, Xs, batch_size=EVAL_BATCH)))
     return curves
 
 
