@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ops.activation import sigmoid_array, softmax_array
+from ..tensor import to_numpy
 from ..train import metrics
 from . import _plot
 
@@ -35,10 +37,6 @@ class Mistake:
     confidence: float
 
 
-def _array(x) -> np.ndarray:
-    return x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else np.asarray(x)
-
-
 def _probabilities(out: np.ndarray, from_logits, who: str) -> np.ndarray:
     """(m, C) class probabilities from logits (a softmax; a sigmoid for one score per example)
     or from probabilities (as they are); (m,)/(m, 1) become two columns. Which of the two the
@@ -53,15 +51,11 @@ def _probabilities(out: np.ndarray, from_logits, who: str) -> np.ndarray:
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
     if out.ndim == 1:
-        p = 1.0 / (1.0 + np.exp(-out)) if from_logits else out
+        p = sigmoid_array(out) if from_logits else out
         return np.stack([1.0 - p, p], axis=1)
     if out.ndim != 2:
         raise ValueError(f"{who}: expected outputs (m, C), (m,) or (m, 1), got {out.shape}")
-    if not from_logits:
-        return out
-    z = out - out.max(axis=1, keepdims=True)  # logits: a stable softmax
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax_array(out, axis=1) if from_logits else out
 
 
 def most_confident_mistakes(outputs, y, k: int = 16, from_logits: bool | None = None) -> list[Mistake]:
@@ -72,8 +66,8 @@ def most_confident_mistakes(outputs, y, k: int = 16, from_logits: bool | None = 
     for one score, gives the confidence), False when they are probabilities; it must be said.
     y: the true labels (m,) or one-hot rows.
     """
-    P = _probabilities(_array(outputs), from_logits, "most_confident_mistakes")
-    t = metrics.to_labels(_array(y))
+    P = _probabilities(to_numpy(outputs), from_logits, "most_confident_mistakes")
+    t = metrics.to_labels(to_numpy(y))
     if len(t) != len(P):
         raise ValueError(f"most_confident_mistakes: {len(P)} outputs but {len(t)} labels")
     pred = P.argmax(axis=1)
@@ -90,7 +84,7 @@ def plot_mistakes(images, mistakes, path="mistakes.png", class_names=None, ncols
 
     if not mistakes:
         raise ValueError("plot_mistakes: no mistakes to show")
-    x = _array(images)
+    x = to_numpy(images)
 
     def name(c):
         return str(class_names[c]) if class_names is not None and 0 <= c < len(class_names) else str(c)
@@ -103,14 +97,14 @@ def plot_mistakes(images, mistakes, path="mistakes.png", class_names=None, ncols
 def _predicted_labels(y_pred, from_logits, who: str) -> np.ndarray:
     """Labels from labels, (m, C) scores (argmax) or one score per example (a threshold: 0 for
     logits, 0.5 for probabilities, so from_logits must be said)."""
-    y_pred = _array(y_pred)
+    y_pred = to_numpy(y_pred)
     if y_pred.dtype.kind == "f" and metrics.one_score(y_pred.shape):
         return metrics.to_labels(y_pred, metrics.binary_threshold(from_logits, who))
     return metrics.to_labels(y_pred)
 
 
 def _matrix(y_true, y_pred, num_classes, from_logits, who):
-    t, p = metrics.to_labels(_array(y_true)), _predicted_labels(y_pred, from_logits, who)
+    t, p = metrics.to_labels(to_numpy(y_true)), _predicted_labels(y_pred, from_logits, who)
     if num_classes is None:
         num_classes = max(2, int(max(t.max(initial=0), p.max(initial=0))) + 1)
     return metrics.confusion_matrix(t, p, num_classes)

@@ -1,5 +1,5 @@
 """What the course experiments share: the course's seeded initializations, its full-batch
-training loop, accuracy as the course computes it, and the conversion of its data layout.
+training loop, its predict (a threshold on the sigmoid), and the conversion of its data layout.
 
 The course (deeplearning.ai's Deep Learning Specialization) draws its weights with NumPy's
 legacy generator: np.random.seed(s), then W[l] = np.random.randn(n[l], n[l-1]) * scale for
@@ -120,18 +120,11 @@ def course_cost(Z: Tensor, Y: np.ndarray, reduction: str = "mean") -> float:
 
 
 def predict(model, X: Tensor) -> np.ndarray:
-    """The course's predict: 1 where sigmoid(Z[L]) > 0.5, with the model in eval mode."""
-    was_training = model.training
-    model.eval()
-    with no_grad():
+    """The course's predict: labels (m,), 1 where sigmoid(Z[L]) > 0.5, the model in eval mode.
+    Its accuracy is train.metrics.accuracy(y, predict(model, X))."""
+    with model.evaluating(), no_grad():
         A = F.sigmoid(model(X)).data
-    model.train(was_training)
     return (A > 0.5).astype(np.int64).reshape(-1)
-
-
-def accuracy(model, X: Tensor, y) -> float:
-    """Fraction of examples predicted right, as the course's predict() prints it."""
-    return float(np.mean(predict(model, X) == np.asarray(y).reshape(-1)))
 
 
 def train_full_batch(model, X: Tensor, Y: np.ndarray, optimizer, iterations: int, every: int,

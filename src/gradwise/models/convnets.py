@@ -15,6 +15,7 @@ import functools
 from ..nn import (
     AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, Tanh, init,
 )
+from ..ops.conv import out_size
 from ..tensor import Tensor
 
 
@@ -22,11 +23,6 @@ def _check_images(model: str, X: Tensor, shape: tuple) -> None:
     """Raise, naming the model, unless X is a batch of images of the given (C, H, W)."""
     if X.ndim != 4 or tuple(X.shape[1:]) != tuple(shape):
         raise ValueError(f"{model}: expected input (N, {', '.join(map(str, shape))}), got {X.shape}")
-
-
-def _out(n: int, f: int, s: int = 1, p: int = 0) -> int:
-    """floor((n + 2p - f) / s) + 1"""
-    return (n + 2 * p - f) // s + 1
 
 
 def _scaled(n: int, width: float) -> int:
@@ -55,7 +51,7 @@ class SimpleConvNet(Module):
         super().__init__()
         C, H, W = input_dim
         self.input_dim = tuple(input_dim)
-        conv_h, conv_w = _out(H, filter_size, stride, pad), _out(W, filter_size, stride, pad)
+        conv_h, conv_w = (out_size(n, filter_size, stride, 2 * pad) for n in (H, W))
         if conv_h < 2 or conv_w < 2:
             raise ValueError(f"SimpleConvNet: a {filter_size}x{filter_size} filter (stride {stride}, "
                              f"pad {pad}) leaves {conv_h}x{conv_w} for the 2x2 pooling of a "
@@ -208,7 +204,9 @@ class AlexNet(Module):
         super().__init__()
         c1, c2, c3, c4, c5 = (_scaled(c, width) for c in (96, 256, 384, 384, 256))
         hidden = _scaled(4096, width)
-        n = _out(_out(_out(_out(input_size, 11, 4), 3, 2), 3, 2), 3, 2)
+        n = out_size(input_size, 11, 4, 0)
+        for _ in range(3):            # the three 3 x 3, s = 2 max-pools
+            n = out_size(n, 3, 2, 0)
         if n < 1:
             raise ValueError(f"AlexNet: input_size {input_size} is too small (at least 67)")
         self.input_shape = (in_channels, input_size, input_size)

@@ -11,7 +11,7 @@ from .. import functional as F
 from ..autograd import no_grad
 from ..nn import Linear, Module
 from ..ops import stack
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, to_numpy
 
 # (w1, w2, b) of the gates, as in "Deep Learning from Scratch" chapter 2
 GATE_WEIGHTS = {
@@ -52,8 +52,8 @@ class Perceptron(Module):
         Stops after the first epoch with no mistake and returns the number of epochs run;
         raises if the data is still misclassified after max_epochs (not linearly separable).
         """
-        X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=self.unit.W.dtype)
-        t = np.asarray(t.data if isinstance(t, Tensor) else t).reshape(-1)
+        X = np.asarray(to_numpy(X), dtype=self.unit.W.dtype)
+        t = to_numpy(t).reshape(-1)
         W, b = self.unit.W.data, self.unit.b.data
         for epoch in range(1, max_epochs + 1):
             mistakes = 0

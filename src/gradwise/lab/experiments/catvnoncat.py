@@ -21,8 +21,9 @@ import numpy as np
 
 from ... import nn, optim
 from ...datasets import load_catvnoncat, show
+from ...train.metrics import accuracy
 from ..core import experiment
-from ..course import accuracy, as_inputs, as_targets, course_mlp, predict, train_full_batch
+from ..course import as_inputs, as_targets, course_mlp, predict, train_full_batch
 from ..plots import cost_curve, figure
 
 FILES = ("course/train_catvnoncat.h5", "course/test_catvnoncat.h5")
@@ -96,7 +97,8 @@ def run_logistic(run):
     run.check_series("cost every 100 iterations (printed to 6 decimals)", costs,
                      _upto(LOGISTIC_COSTS, iters), 1e-6)
     if not run.quick:
-        train_acc, test_acc = 100 * accuracy(model, X, y), 100 * accuracy(model, X_test, y_test)
+        train_acc = 100 * accuracy(y, predict(model, X))
+        test_acc = 100 * accuracy(y_test, predict(model, X_test))
         run.check("train accuracy (%)", train_acc, 99.04306220095694, 1e-9)
         run.check("test accuracy (%)", test_acc, 70.0, 1e-9)
         run.log(f"  lr 0.005: train {train_acc:.2f}%, test {test_acc:.2f}%")
@@ -111,7 +113,7 @@ def run_logistic(run):
             run.check_series("lr 0.001: cost every 100 iterations (full floats)", curves[lr],
                              _upto(SWEEP_COSTS_0001, sweep_iters), 1e-9)
         if not run.quick:
-            tr, te = 100 * accuracy(m, X, y), 100 * accuracy(m, X_test, y_test)
+            tr, te = 100 * accuracy(y, predict(m, X)), 100 * accuracy(y_test, predict(m, X_test))
             run.check(f"lr {lr}: train accuracy (%)", tr, SWEEP_ACCURACY[lr][0], 1e-9)
             run.check(f"lr {lr}: test accuracy (%)", te, SWEEP_ACCURACY[lr][1], 1e-9)
             run.log(f"  lr {lr}: train {tr:.2f}%, test {te:.2f}%")
@@ -149,7 +151,7 @@ def run_deep(run):
         run.check_series(f"{name}: cost every 100 iterations (full floats)", costs,
                          _upto(published, iters), 1e-9)
         if not run.quick:
-            tr, te = 100 * accuracy(model, X, y), 100 * accuracy(model, X_test, y_test)
+            tr, te = 100 * accuracy(y, predict(model, X)), 100 * accuracy(y_test, predict(model, X_test))
             run.check(f"{name}: train accuracy (%)", tr, train_ref, 1e-9)
             run.check(f"{name}: test accuracy (%)", te, test_ref, 1e-9)
             run.log(f"  {name}: train {tr:.2f}%, test {te:.2f}%")

@@ -28,8 +28,9 @@ import math
 
 from ... import optim
 from ...datasets import make_circles
+from ...train.metrics import accuracy
 from ..core import experiment
-from ..course import (accuracy, as_inputs, as_targets, course_cost, course_mlp, predict,
+from ..course import (as_inputs, as_targets, course_cost, course_mlp, predict,
                       train_full_batch)
 from ..plots import cost_curve, decision_boundary, figure
 
@@ -80,7 +81,7 @@ def run(run):
         tol = 1e-2 if init == "large" else 1e-9
         run.check_series(f"{TITLES[init]}: cost every 1000 iterations (full floats)", costs,
                          published, tol)
-        tr, te = 100 * accuracy(model, X, y_train), 100 * accuracy(model, X_te, y_test)
+        tr, te = 100 * accuracy(y_train, predict(model, X)), 100 * accuracy(y_test, predict(model, X_te))
         if not run.quick:
             run.check(f"{TITLES[init]}: train accuracy (%)", tr, ACCURACY[init][0], 1e-9)
             run.check(f"{TITLES[init]}: test accuracy (%)", te, ACCURACY[init][1], 1e-9)

@@ -24,8 +24,9 @@ import numpy as np
 from ... import functional as F
 from ... import nn, optim
 from ...datasets import load_football
+from ...train.metrics import accuracy
 from ..core import experiment
-from ..course import (accuracy, as_inputs, as_targets, course_draws, load_draws, predict,
+from ..course import (as_inputs, as_targets, course_draws, load_draws, predict,
                       train_full_batch)
 from ..plots import cost_curve, decision_boundary, figure
 
@@ -110,7 +111,7 @@ def run(run):
         published = {i: c for i, c in PRINTED[kind].items() if i < iters}
         run.check_series(f"{TITLES[kind]}: cost every 10,000 iterations (full floats)", costs,
                          published, 1e-9)
-        tr, te = 100 * accuracy(model, X, y_train), 100 * accuracy(model, X_te, y_test)
+        tr, te = 100 * accuracy(y_train, predict(model, X)), 100 * accuracy(y_test, predict(model, X_te))
         if iters == 30_000:
             run.check(f"{TITLES[kind]}: train accuracy (%)", tr, ACCURACY[kind][0], 1e-9)
             run.check(f"{TITLES[kind]}: test accuracy (%)", te, ACCURACY[kind][1], 1e-9)
