@@ -74,6 +74,23 @@ def test_localization_head_decode():
     np.testing.assert_allclose(probs, [[0.25, 0.25, 0.5]])
 
 
+def test_decoding_does_not_overflow_on_large_logits():
+    """The sigmoid and softmax of decoding are the stable ones: a logit of -1000 gives
+    pc = 0 and a class logit of 1000 probability 1, without an overflow."""
+    out = np.zeros((2, 8))
+    out[0, 0], out[1, 0], out[0, 7] = -1000.0, 1000.0, 1000.0
+    with np.errstate(over="raise", invalid="raise"):
+        pc, _, probs = LocalizationHead.decode(out)
+        yolo = np.zeros((1, 1, 1, 1, 8))
+        yolo[..., 0], yolo[..., 1], yolo[..., 5] = -1000.0, 1000.0, 1000.0
+        pc_yolo, boxes, probs_yolo = yolo_head(yolo, [[0.5, 0.5]])
+    np.testing.assert_allclose(pc, [0.0, 1.0])
+    np.testing.assert_allclose(probs, [[0, 0, 1], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(pc_yolo, 0.0)
+    np.testing.assert_allclose(boxes[..., 0], 1.0)              # (j + sigmoid(1000)) / S
+    np.testing.assert_allclose(probs_yolo[..., 0], 1.0)
+
+
 # ---- landmarks -------------------------------------------------------------------------------------
 def test_landmark_loss_hand_value_and_visibility():
     pred = gw.tensor(np.array([[[0.5, 0.5], [0.0, 1.0]]]))
@@ -397,6 +414,9 @@ def test_yolo_shapes_errors_and_detect():
                          max_boxes=5)
     assert len(found) == 3 and all(len(f) == 5 for f in found)
     assert model.training                                       # detect restores the mode
+    model.features[1].eval()                                    # a frozen batch norm stays so
+    model.detect(np.zeros((1, 1, 32, 32)))
+    assert model.training and not model.features[1].training
     b = found[0].boxes
     assert (b[:, :2] >= 0).all() and (b[:, 2:] <= 32).all() and (b[:, :2] <= b[:, 2:]).all()
 
@@ -437,7 +457,7 @@ def test_mean_average_precision_of_perfect_yolo_outputs():
 # ---- the recipe and the command line ----------------------------------------------------------
 @needs_mnist
 def test_recipe_trains_evaluates_and_saves(tmp_path):
-    from gradwise.vision.digits import train_digit_detector
+    from gradwise.vision.detection.digits import train_digit_detector
 
     lines = []
     _, report = train_digit_detector(tmp_path / "d.npz", n_train=64, n_test=16, epochs=1,
@@ -452,7 +472,7 @@ def test_recipe_trains_evaluates_and_saves(tmp_path):
 @needs_mnist
 def test_fresh_canvases_change_every_epoch_and_repeat_with_the_seed():
     from gradwise.data import random_state
-    from gradwise.vision.digits import FreshCanvases
+    from gradwise.vision.detection.digits import FreshCanvases
 
     anchors = np.array([[0.28, 0.18], [0.34, 0.3]])
     a = FreshCanvases(10, 4, 4, anchors, seed=3, data_dir=DATA)
@@ -473,7 +493,7 @@ def test_fresh_canvases_change_every_epoch_and_repeat_with_the_seed():
 def test_prepare_image_inverts_paper_and_pads_to_square(tmp_path):
     from PIL import Image
 
-    from gradwise.vision.draw import prepare_image
+    from gradwise.vision.detection.draw import prepare_image
 
     paper = np.full((20, 40), 255, np.uint8)
     paper[5:15, 30:34] = 0                                     # a dark stroke on white paper

@@ -488,7 +488,7 @@ def test_training_pulls_positives_together():
 # ---- the one-shot demonstration on MNIST ------------------------------------------------------
 @needs_mnist
 def test_one_shot_demo_beats_pixels_on_unseen_classes(tmp_path):
-    from gradwise.vision.one_shot import one_shot_demo, plot_roc, save_result
+    from gradwise.vision.face.one_shot import one_shot_demo, plot_roc, save_result
 
     result, _ = one_shot_demo("mnist", epochs=1, train_images=1500, n_pairs=2000, draws=5,
                                 data_dir=DATA, verbose=0)
@@ -503,7 +503,7 @@ def test_one_shot_demo_beats_pixels_on_unseen_classes(tmp_path):
 
 @needs_mnist
 def test_softmax_baseline_trains_the_same_embedding_net():
-    from gradwise.vision.one_shot import SoftmaxBaseline, one_shot_demo
+    from gradwise.vision.face.one_shot import SoftmaxBaseline, one_shot_demo
 
     net = EmbeddingNet(channels=(4, 8), embedding_dim=16)
     result, trained = one_shot_demo("mnist", train_classes=(0, 3, 6), epochs=1,
@@ -559,7 +559,7 @@ def test_verify_command_checks_its_classes():
 
 
 def test_balanced_pairs():
-    from gradwise.vision.one_shot import balanced_pairs
+    from gradwise.vision.face.one_shot import balanced_pairs
 
     y = np.repeat([5, 6, 7, 9], [3, 40, 2, 25])
     i, j, same = balanced_pairs(y, 1001, np.random.default_rng(0))

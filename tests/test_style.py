@@ -10,6 +10,7 @@ from gradwise.check import gradcheck
 from gradwise.vision.image_files import from_batch, load_image, save_image, to_batch
 from gradwise.vision.style import (
     FeatureNet,
+    StyleConfig,
     content_cost,
     example_content,
     example_style,
@@ -194,8 +195,9 @@ def test_both_costs_fall_over_the_iterations(optimizer):
     default network and layers on a 32 x 32 image (beta = 100: at this size the default 400
     lets the style term outweigh the content term tenfold at the start)."""
     C, S = example_content(32), example_style(32)
-    r = transfer_style(C, S, iterations=30, optimizer=optimizer, lr=0.05, init="noise",
-                       alpha=10, beta=100, tv_weight=0.0, progress=False)
+    config = StyleConfig(iterations=30, optimizer=optimizer, lr=0.05, init="noise", alpha=10,
+                         beta=100, tv_weight=0.0)
+    r = transfer_style(C, S, config, progress=False)
     assert len(r.J) == len(r.J_content) == len(r.J_style) == 31
     assert r.J_content[-1] < 0.7 * r.J_content[0]
     assert r.J_style[-1] < 0.3 * r.J_style[0]
@@ -218,9 +220,9 @@ def test_total_variation_by_hand_and_in_the_cost():
     C, S = example_content(16), example_style(16)
     net = FeatureNet(blocks=((4,), (4,)))
     kw = {"iterations": 1, "optimizer": "adam", "content_layer": "conv2_1",
-          "style_layers": [("conv1_1", 1.0)], "net": net, "progress": False}
-    with_tv = transfer_style(C, S, tv_weight=0.5, **kw)
-    without = transfer_style(C, S, tv_weight=0.0, **kw)
+          "style_layers": [("conv1_1", 1.0)]}
+    with_tv = transfer_style(C, S, StyleConfig(tv_weight=0.5, **kw), net=net, progress=False)
+    without = transfer_style(C, S, StyleConfig(tv_weight=0.0, **kw), net=net, progress=False)
     G0 = np.clip(C + np.random.default_rng(0).uniform(-0.25, 0.25, C.shape), 0, 1)
     tv0 = float(total_variation(t64(to_batch(G0, np.float64))).data)
     assert with_tv.J[0] - without.J[0] == pytest.approx(0.5 * tv0, rel=1e-4)
@@ -232,9 +234,10 @@ def test_from_the_content_image_the_style_cost_falls():
     C, S = example_content(24), example_style(24)
     net = FeatureNet(blocks=((8,), (16,)))
     seen = []
-    r = transfer_style(C, S, iterations=10, init="content", content_layer="conv2_1",
-                       style_layers=[("conv1_1", 0.5), ("conv2_1", 0.5)], net=net,
-                       progress=False, callback=lambda i, img: seen.append((i, img.shape)))
+    config = StyleConfig(iterations=10, init="content", content_layer="conv2_1",
+                         style_layers=[("conv1_1", 0.5), ("conv2_1", 0.5)])
+    r = transfer_style(C, S, config, net=net, progress=False,
+                       callback=lambda i, img: seen.append((i, img.shape)))
     assert r.J[-1] < r.J[0] and r.J_style[-1] < r.J_style[0]
     assert seen and seen[0] == (0, (24, 24, 3))
 
@@ -247,14 +250,22 @@ def test_transfer_style_errors():
         transfer_style(C * 255, C, progress=False)
     with pytest.raises(ValueError, match=r"must be \(H, W, 3\)"):
         transfer_style(C[..., 0], C, progress=False)
-    with pytest.raises(ValueError, match="optimizer must be one of"):
-        transfer_style(C, C, optimizer="sgd", progress=False)
+    with pytest.raises(TypeError, match="config must be a StyleConfig"):
+        transfer_style(C, C, {"iterations": 3}, progress=False)
+
+
+def test_style_config_checks_its_fields_when_made():
+    with pytest.raises(ValueError, match="StyleConfig: optimizer must be one of"):
+        StyleConfig(optimizer="sgd")
     with pytest.raises(ValueError, match="init must be one of"):
-        transfer_style(C, C, init="zeros", progress=False)
+        StyleConfig(init="zeros")
     with pytest.raises(ValueError, match="iterations must be a positive integer"):
-        transfer_style(C, C, iterations=0, progress=False)
+        StyleConfig(iterations=0)
     with pytest.raises(ValueError, match="beta must be a finite number"):
-        transfer_style(C, C, beta=float("inf"), progress=False)
+        StyleConfig(beta=float("inf"))
+    with pytest.raises(ValueError, match="style_layers"):
+        StyleConfig(style_layers=[("conv1_1", -1.0)])
+    assert StyleConfig(style_layers=[["conv1_1", 1]]).style_layers == (("conv1_1", 1.0),)
 
 
 # ---- image files ------------------------------------------------------------------------------

@@ -1,42 +1,41 @@
-"""Vision: object detection (boxes, IoU, non-max suppression, anchors, YOLO, sliding windows).
+"""Vision, one subpackage per topic:
+
+    detection   boxes, IoU, non-max suppression, anchors, YOLO, sliding windows, mAP, the
+                MNIST canvases and the detector trained on them
+    face        a Siamese network and the triplet loss: verification and recognition
+    style       neural style transfer
+    image_files reading and writing images, shared by all three
 
     from gradwise.vision import make_mnist_detection, YOLO, kmeans_anchors, mean_average_precision
     train = make_mnist_detection(4000, seed=0)          # MNIST digits on 64 x 64 canvases
     model = YOLO(num_classes=10, anchors=kmeans_anchors(hw, 2, seed=0))
     found = model.detect(images)                        # boxes, scores, labels per image
 
-Face verification (a Siamese network, the triplet loss) and neural style transfer:
-
     net = EmbeddingNet(); loss_fn = TripletLoss(alpha=0.2, mining="semi_hard")
     db = FaceDatabase(net, threshold); db.add("ada", image); db.identify(query)
-    result = transfer_style(load_image("c.png", 128), load_image("s.png", (128, 128)))
+    result = transfer_style(load_image("c.png", 128), load_image("s.png", (128, 128)),
+                            StyleConfig(iterations=200))
 """
-from .anchors import anchor_grid, assign_anchors, kmeans_anchors, shape_iou, yolo_targets
-from .boxes import (
-    batched_nms, box_area, center_to_corners, clip_boxes, corners_to_center, iou, iou_matrix, nms,
-    non_max_suppression,
-)
-from .draw import draw_detections, prepare_image, save_png
-from .localization import (
-    LandmarkHead, LocalizationHead, landmark_loss, localization_loss, piecewise_loss,
-)
-from .metrics import average_precision, match_detections, mean_average_precision
-from .sliding import convolutionalize, sliding_windows, window_stride
-from .synth import DetectionSet, make_mnist_detection, paste_digits, resize_digits, resize_matrix
-from .yolo import (
-    YOLO, Detections, load_detector, save_detector, yolo_eval, yolo_filter_boxes, yolo_head,
-    yolo_loss,
+from .detection import (
+    YOLO, DetectionSet, Detections, LandmarkHead, LocalizationHead, anchor_grid, assign_anchors,
+    average_precision, batched_nms, box_area, center_to_corners, clip_boxes, convolutionalize,
+    corners_to_center, draw_detections, iou, iou_matrix, kmeans_anchors, landmark_loss,
+    load_detector, localization_loss, make_mnist_detection, match_detections,
+    mean_average_precision, nms, non_max_suppression, paste_digits, piecewise_loss,
+    prepare_image, resize_digits, resize_matrix, save_detector, save_png, shape_iou,
+    sliding_windows, window_stride, yolo_eval, yolo_filter_boxes, yolo_head, yolo_loss,
+    yolo_targets,
 )
 from .face import (
     EmbeddingNet, FaceDatabase, PKBatches, Siamese, TripletLoss, auc, batch_hard_triplets,
-    batch_triplet_loss, best_threshold, embed, l2_normalize, pairwise_squared_distances, roc_curve,
-    semi_hard_triplets, squared_distance, triplet_loss, verification_accuracy,
+    batch_triplet_loss, best_threshold, embed, l2_normalize, one_shot_demo,
+    pairwise_squared_distances, roc_curve, semi_hard_triplets, squared_distance, triplet_loss,
+    verification_accuracy,
 )
 from .image_files import load_image, save_image
-from .one_shot import one_shot_demo
 from .style import (
-    FeatureNet, StyleResult, content_cost, example_content, example_style, gram_matrix,
-    layer_style_cost, style_cost, total_cost, total_variation, transfer_style,
+    FeatureNet, StyleConfig, StyleResult, content_cost, example_content, example_style,
+    gram_matrix, layer_style_cost, style_cost, total_cost, total_variation, transfer_style,
 )
 
 __all__ = [
@@ -58,6 +57,8 @@ __all__ = [
     "verification_accuracy", "one_shot_demo",
     # neural style transfer
     "FeatureNet", "content_cost", "gram_matrix", "layer_style_cost", "style_cost", "total_cost",
-    "total_variation", "transfer_style", "StyleResult", "example_content", "example_style",
+    "total_variation", "transfer_style", "StyleConfig", "StyleResult", "example_content",
+    "example_style",
+    # image files, shared
     "load_image", "save_image",
 ]

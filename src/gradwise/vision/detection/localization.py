@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import functional as F
-from ..nn import Linear, Module
-from ..tensor import Tensor
+from ... import functional as F
+from ...nn import Linear, Module
+from ...ops.activation import sigmoid_array, softmax_array
+from ...tensor import Tensor, to_numpy
 
 __all__ = ["piecewise_loss", "localization_loss", "LocalizationHead", "LandmarkHead",
            "landmark_loss"]
 
 
 def _target(name: str, Y, shape: tuple, dtype) -> np.ndarray:
-    Y = Y.data if isinstance(Y, Tensor) else np.asarray(Y)
+    Y = to_numpy(Y)
     if Y.shape != tuple(shape):
         raise ValueError(f"{name}: target shape {Y.shape} must equal the output's {tuple(shape)}")
     if Y.dtype.kind not in "fiub":
@@ -77,9 +78,9 @@ def localization_loss(out: Tensor, Y) -> Tensor:
     """
     if out.ndim != 2 or out.shape[1] < 6:
         raise ValueError(f"localization_loss: output must be (m, 5 + C) with C >= 1, got {out.shape}")
-    Y = _target("localization_loss", Y, out.shape, out.dtype)
-    return piecewise_loss(out[:, 0], out[:, 1:5], out[:, 5:], Y[:, 0], Y[:, 1:5], Y[:, 5:],
-                          out.shape[0])
+    Y = _target("localization_loss", Y, out.shape, dtype=out.dtype)
+    return piecewise_loss(t_o=out[:, 0], box_hat=out[:, 1:5], z=out[:, 5:], pc=Y[:, 0],
+                          box=Y[:, 1:5], classes=Y[:, 5:], m=out.shape[0])
 
 
 class LocalizationHead(Module):
@@ -99,11 +100,8 @@ class LocalizationHead(Module):
     @staticmethod
     def decode(out) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pc (m,), boxes (m, 4) center form, class probabilities (m, C)) from raw outputs."""
-        a = out.data if isinstance(out, Tensor) else np.asarray(out)
-        pc = 1 / (1 + np.exp(-a[:, 0]))
-        z = a[:, 5:] - a[:, 5:].max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        return pc, a[:, 1:5].copy(), probs
+        a = to_numpy(out)
+        return sigmoid_array(a[:, 0]), a[:, 1:5].copy(), softmax_array(a[:, 5:], axis=1)
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}"
@@ -135,13 +133,13 @@ def landmark_loss(pred: Tensor, target, visible=None) -> Tensor:
     """
     if pred.ndim != 3 or pred.shape[2] != 2:
         raise ValueError(f"landmark_loss: predictions must be (m, L, 2), got {pred.shape}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = to_numpy(target)
     if t.shape != pred.shape:
         raise ValueError(f"landmark_loss: target shape {t.shape} must equal predictions {pred.shape}")
     err = pred - t.astype(pred.dtype, copy=False)
     sq = err * err
     if visible is not None:
-        v = visible.data if isinstance(visible, Tensor) else np.asarray(visible)
+        v = to_numpy(visible)
         if v.shape != pred.shape[:2]:
             raise ValueError(f"landmark_loss: visible must be (m, L) = {pred.shape[:2]}, got {v.shape}")
         sq = sq * v[..., None].astype(pred.dtype)

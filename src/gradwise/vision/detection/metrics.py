@@ -102,7 +102,7 @@ def mean_average_precision(detections, ground_truth, num_classes: int | None = N
             mine = dl == c
             n_obj[c] += int((gl == c).sum())
             scores.append(ds[mine])
-            flags.append(match_detections(db[mine], ds[mine], gb[gl == c], iou_threshold))
+            flags.append(match_detections(db[mine], ds[mine], gb[gl == c], iou_threshold=iou_threshold))
         scores, flags = np.concatenate(scores), np.concatenate(flags)
         n_det[c] = len(scores)
         if n_obj[c] == 0:

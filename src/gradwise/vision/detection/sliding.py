@@ -20,12 +20,13 @@ import copy
 
 import numpy as np
 
-from ..autograd import no_grad
-from ..nn import (
+from ...autograd import no_grad
+from ...nn import (
     AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
     LogSoftmax, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh,
 )
-from ..tensor import Tensor
+from ...ops.conv import out_size
+from ...tensor import Tensor, to_numpy
 
 __all__ = ["convolutionalize", "window_stride", "sliding_windows"]
 
@@ -125,12 +126,12 @@ def sliding_windows(model, X, window, stride: int) -> np.ndarray:
     """The classifier run crop by crop, the slow way: for images X (N, C, H, W) and a
     window (h, w) (or an int), the outputs (N, K, H_out, W_out) of `model` on every crop
     X[:, :, i s : i s + h, j s : j s + w]. What convolutionalize computes in one pass."""
-    X = X.data if isinstance(X, Tensor) else np.asarray(X)
+    X = to_numpy(X)
     h, w = (window, window) if np.isscalar(window) else tuple(window)
     N, _, H, W = X.shape
     if h > H or w > W:
         raise ValueError(f"sliding_windows: a {h}x{w} window does not fit images of {H}x{W}")
-    Ho, Wo = (H - h) // stride + 1, (W - w) // stride + 1
+    Ho, Wo = out_size(H, h, stride, pad_total=0), out_size(W, w, stride, pad_total=0)
     crops = np.stack([X[:, :, i * stride:i * stride + h, j * stride:j * stride + w]
                       for i in range(Ho) for j in range(Wo)], axis=1)       # (N, Ho Wo, C, h, w)
     with no_grad():

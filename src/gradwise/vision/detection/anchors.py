@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from ... import backend
 from .boxes import _corners, corners_to_center
 
 __all__ = ["shape_iou", "kmeans_anchors", "anchor_grid", "assign_anchors", "yolo_targets"]

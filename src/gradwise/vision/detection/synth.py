@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets import MNIST_CLASSES, load_mnist
-from ..datasets.generators import _generator
+from ...datasets import MNIST_CLASSES, load_mnist
+from ...datasets.generators import _generator
 from .anchors import yolo_targets
 from .boxes import _iou
 
@@ -66,8 +66,9 @@ class DetectionSet:
 
     def targets(self, grid: int, anchors) -> np.ndarray:
         """The YOLO targets of every image: (n, S, S, B, 5 + C) (see anchors.yolo_targets)."""
-        return np.stack([yolo_targets(self.normalized_boxes(i), self.labels[i], grid, anchors,
-                                      len(self.classes)) for i in range(len(self))])
+        return np.stack([yolo_targets(self.normalized_boxes(i), self.labels[i], grid,
+                                      anchors=anchors, num_classes=len(self.classes))
+                         for i in range(len(self))])
 
 
 def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -175,7 +176,7 @@ def make_mnist_detection(n: int, canvas_size: int = 64, digits=(1, 4), digit_siz
         for i in range(c0, c1):
             a, b = first[i] - d0, first[i + 1] - d0
             images[i, 0], box, lab = paste_digits(patches[a:b], t[picks[d0 + a:d0 + b]], rng,
-                                                  canvas_size, max_iou, ink)
+                                                  canvas_size=canvas_size, max_iou=max_iou, ink=ink)
             boxes.append(box)
             labels.append(lab)
-    return DetectionSet(images, boxes, labels, MNIST_CLASSES)
+    return DetectionSet(images, boxes, labels, classes=MNIST_CLASSES)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ...tensor import to_numpy
 
 __all__ = [
     "corners_to_center", "center_to_corners", "box_area", "iou", "iou_matrix", "clip_boxes",
@@ -29,7 +29,7 @@ __all__ = [
 
 def _array(name: str, boxes) -> np.ndarray:
     """boxes as a float array (..., 4), or a clear error naming the function and the shape."""
-    a = boxes.data if isinstance(boxes, Tensor) else np.asarray(boxes)
+    a = to_numpy(boxes)
     if a.dtype.kind not in "iuf":
         raise TypeError(f"{name}: boxes must be numbers, got dtype {a.dtype}")
     if a.ndim == 0 or a.shape[-1] != 4:
@@ -119,7 +119,7 @@ def iou_matrix(boxes1, boxes2) -> np.ndarray:
 
 # ---- non-max suppression ----------------------------------------------------------------
 def _scores(name: str, scores, n: int) -> np.ndarray:
-    s = scores.data if isinstance(scores, Tensor) else np.asarray(scores)
+    s = to_numpy(scores)
     if s.shape != (n,):
         raise ValueError(f"{name}: scores must have shape ({n},) for {n} boxes, got {s.shape}")
     return s
@@ -160,7 +160,7 @@ def batched_nms(boxes, scores, classes, iou_threshold: float = 0.5) -> np.ndarra
     if a.ndim != 2:
         raise ValueError(f"batched_nms: boxes must be (N, 4), got {a.shape}")
     s = _scores("batched_nms", scores, len(a))
-    c = classes.data if isinstance(classes, Tensor) else np.asarray(classes)
+    c = to_numpy(classes)
     if c.shape != (len(a),):
         raise ValueError(f"batched_nms: classes must have shape ({len(a)},), got {c.shape}")
     keep = [np.flatnonzero(c == k)[nms(a[c == k], s[c == k], iou_threshold)] for k in np.unique(c)]
@@ -183,8 +183,8 @@ def non_max_suppression(boxes, scores, classes, score_threshold: float = 0.6,
     a = _corners("non_max_suppression", boxes)
     s = _scores("non_max_suppression", scores, len(a))
     passed = np.flatnonzero(s >= score_threshold)
-    c = np.asarray(classes.data if isinstance(classes, Tensor) else classes)
+    c = to_numpy(classes)
     if c.shape != s.shape:
         raise ValueError(f"non_max_suppression: classes must have shape {s.shape}, got {c.shape}")
-    keep = passed[batched_nms(a[passed], s[passed], c[passed], iou_threshold)]
+    keep = passed[batched_nms(a[passed], s[passed], c[passed], iou_threshold=iou_threshold)]
     return keep[:max_boxes]

@@ -1,12 +1,12 @@
 """The MNIST-canvas detector: data, anchors, training, evaluation and saving in one recipe.
 
-    from gradwise.vision.digits import train_digit_detector
+    from gradwise.vision.detection.digits import train_digit_detector
     model, report = train_digit_detector("runs/detect/digits.npz")
     report["mAP"]                       # mAP@0.5 on held-out canvases of unseen MNIST digits
 
-This is what `gradwise detect --train` runs. The sizes are chosen to train in minutes on a
-laptop CPU: 64 x 64 canvases, a 4 x 4 grid with 2 anchors (found by k-means on the training
-boxes), six convolutions and ~100k parameters, 12 epochs of 8000 fresh canvases.
+This is what `gradwise detect --train` runs. The sizes are chosen for a CPU: 64 x 64
+canvases, a 4 x 4 grid with 2 anchors (found by k-means on the training boxes), six
+convolutions and ~100k parameters, 12 epochs of 8000 fresh canvases.
 """
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from ..optim import Adam
-from ..optim.lr_scheduler import CosineAnnealingLR
-from ..train import fit
+from ...optim import Adam
+from ...optim.lr_scheduler import CosineAnnealingLR
+from ...train import fit
 from .anchors import kmeans_anchors
-from .metrics import mean_average_precision
 from .draw import draw_detections, prepare_image, save_png
+from .metrics import mean_average_precision
 from .synth import DetectionSet, make_mnist_detection
 from .yolo import YOLO, load_detector, save_detector
 
@@ -39,8 +39,8 @@ def evaluate_detector(model: YOLO, data: DetectionSet, iou_threshold: float = 0.
     """mAP@iou_threshold of `model` on `data`. Detections are kept down to a low score
     (0.01), as benchmarks do, so that the precision-recall curve runs its whole length."""
     found = model.detect(data.images, score_threshold=score_threshold, max_boxes=max_boxes)
-    return mean_average_precision(found, list(zip(data.boxes, data.labels)), model.num_classes,
-                                  iou_threshold)
+    return mean_average_precision(found, list(zip(data.boxes, data.labels)),
+                                  num_classes=model.num_classes, iou_threshold=iou_threshold)
 
 
 class FreshCanvases:
@@ -99,8 +99,8 @@ def train_digit_detector(path=None, n_train: int = 8000, n_test: int = 1000, epo
          f"{np.round(shapes * canvas_size, 1).tolist()}; {lost / sample.num_objects:.2%} of the "
          f"digits share a cell and anchor with another and are left out of the targets "
          f"({time.perf_counter() - start:.1f} s)")
-    train = FreshCanvases(n_train, batch_size, model.grid, model.anchors, seed, data_dir,
-                          canvas_size=canvas_size)
+    train = FreshCanvases(n_train, batch_size, grid=model.grid, anchors=model.anchors, seed=seed,
+                          data_dir=data_dir, canvas_size=canvas_size)
     opt = Adam(model.parameters(), lr=lr)
     t0 = time.perf_counter()
     history = fit(model, model.loss, opt, train, epochs=epochs, metrics=(),
@@ -142,10 +142,12 @@ def detect_file(image, out, weights, score_threshold: float = 0.5, iou_threshold
         raise FileNotFoundError(f"no detector at '{weights}': train one with `gradwise detect --train` "
                                 f"(or pass --weights FILE)")
     model = load_detector(weights)
-    X, frame = prepare_image(image, model.image_size, model.in_channels)
-    found = model.detect(X, score_threshold, iou_threshold, max_boxes)[0]
+    X, frame = prepare_image(image, model.image_size, channels=model.in_channels)
+    found = model.detect(X, score_threshold=score_threshold, iou_threshold=iou_threshold,
+                         max_boxes=max_boxes)[0]
     found.boxes = frame.to_image(found.boxes).astype(np.float32)
-    draw_detections(frame.original, found.boxes, found.scores, found.labels, model.class_names, out)
+    draw_detections(frame.original, found.boxes, found.scores, labels=found.labels,
+                    class_names=model.class_names, path=out)
     note = " (inverted: dark ink on light background)" if frame.inverted else ""
     echo(f"{len(found)} object(s) found in {image}{note}; drawn on {out}")
     for box, s, c in zip(found.boxes, found.scores, found.labels):

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..io import atomic_write
-from .image_files import open_rgb
+from ...io import atomic_write
+from ..image_files import open_rgb
 
 __all__ = ["Frame", "prepare_image", "draw_detections", "save_png"]
 
