@@ -1,4 +1,4 @@
-"""`python -m gradwise`: the `gradwise` command line (see gradwise.cli), e.g.
+"""`python -m gradwise`: the `gradwise` command line (see the package gradwise.cli), e.g.
 
     python -m gradwise lab list
     python -m gradwise lab run planar

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from .recipe import METRICS, babysit_config, check_config, objective, read_confi
 from .search import coarse_to_fine, random_search
 from .space import IntUniform, LogUniform, OneMinusLogUniform, describe, sample, space_from_dict
 
-__all__ = ["DEFAULT_SPACE", "run_search", "run_train", "read_space"]
+__all__ = ["DEFAULT_SPACE", "SearchSettings", "run_search", "run_train", "read_space"]
 
 # What `gradwise search` tunes when no space file is given: the three hyperparameters the course
 # ranks first (the learning rate, then momentum's beta and the number of hidden units).
@@ -43,37 +44,60 @@ def read_space(path) -> dict:
         raise type(e)(f"{path}: {e}") from None
 
 
-def run_search(space: dict, dataset: str | None = None, trials: int = 20, rounds: int = 1, top: int = 5,
-               seed: int = 0, metric: str = "dev_loss", executor: str = "process", workers=None,
-               ray_address=None, out="runs/search", echo=print):
-    """Search `space` (keys of the recipe's config; fixed values allowed) on `dataset` (when
-    given, over the space's own 'dataset'; else that, else moons); write trials.json,
-    search.png and best.json to `out`; return the SearchResult."""
-    if metric not in METRICS:
-        raise ValueError(f"search: metric must be one of {METRICS}, got {metric!r}")
+@dataclass
+class SearchSettings:
+    """How `gradwise search` searches: on `dataset` (when given, over the space's own
+    'dataset'; else that, else moons), `trials` per round for `rounds` rounds (coarse to fine:
+    each round zooms the ranges around the `top` best trials so far), minimizing `metric`;
+    trials seeded from `seed`, run by `executor` ('process' with `workers`, 'ray' on
+    `ray_address`, 'serial'); the files written to the folder `out`."""
+
+    dataset: str | None = None
+    trials: int = 20
+    rounds: int = 1
+    top: int = 5
+    seed: int = 0
+    metric: str = "dev_loss"
+    executor: str = "process"
+    workers: int | None = None
+    ray_address: str | None = None
+    out: str = "runs/search"
+
+
+def run_search(space: dict, settings: SearchSettings | None = None, echo=print):
+    """Search `space` (keys of the recipe's config; fixed values allowed) as `settings` say;
+    write trials.json, search.png and best.json to settings.out; return the SearchResult."""
+    s = settings or SearchSettings()
+    if s.metric not in METRICS:
+        raise ValueError(f"search: metric must be one of {METRICS}, got {s.metric!r}")
     space = {"dataset": "moons", **space}
-    if dataset is not None:
-        space["dataset"] = dataset
+    if s.dataset is not None:
+        space["dataset"] = s.dataset
     check_config(sample(space, np.random.default_rng(0)))  # a bad key fails now, not in a worker
-    out = prepare_output(out, folder=True, who="gradwise search --out")  # before the trials
-    echo(f"Searching {trials} trial(s) x {rounds} round(s) on {space['dataset']}, minimizing {metric}, "
-         f"executor {executor}:\n" + "\n".join("  " + line for line in describe(space).splitlines()))
-    fn = functools.partial(objective, metric=metric)
-    kw = dict(seed=seed, mode="min", executor=executor, workers=workers, ray_address=ray_address)
-    if rounds > 1:
-        result = coarse_to_fine(fn, space, rounds=rounds, n_trials=trials, top=top, **kw)
-    else:
-        result = random_search(fn, space, n_trials=trials, **kw)
+    out = prepare_output(s.out, folder=True, who="gradwise search --out")  # before the trials
+    echo(f"Searching {s.trials} trial(s) x {s.rounds} round(s) on {space['dataset']}, minimizing "
+         f"{s.metric}, executor {s.executor}:\n"
+         + "\n".join("  " + line for line in describe(space).splitlines()))
+    result = _search(space, s)
     result.save(out / "trials.json")
-    result.plot(out / "search.png", title=f"{space['dataset']}: {metric} vs each hyperparameter")
+    result.plot(out / "search.png", title=f"{space['dataset']}: {s.metric} vs each hyperparameter")
     result.save_best(out / "best.json")
     echo(result.table(10))
     b = result.best
-    echo(f"best: trial {b.index}, {metric} {b.score:.4g}: " +
+    echo(f"best: trial {b.index}, {s.metric} {b.score:.4g}: " +
          ", ".join(f"{k}={_short(b.config[k])}" for k in space if k in b.config and k != "dataset"))
     echo(f"wrote {out / 'trials.json'}, {out / 'search.png'}, {out / 'best.json'}\n"
          f"train it: gradwise train {out / 'best.json'}")
     return result
+
+
+def _search(space: dict, s: SearchSettings):
+    fn = functools.partial(objective, metric=s.metric)
+    kw = dict(seed=s.seed, mode="min", executor=s.executor, workers=s.workers,
+              ray_address=s.ray_address)
+    if s.rounds > 1:
+        return coarse_to_fine(fn, space, rounds=s.rounds, n_trials=s.trials, top=s.top, **kw)
+    return random_search(fn, space, n_trials=s.trials, **kw)
 
 
 def run_train(config_path, out="runs/train", monitor: bool = False, babysit: bool = False,
