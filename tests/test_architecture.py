@@ -17,7 +17,7 @@ FLOORS = {
     "ops": 3,
     "functional": 4, "check": 4, "io": 4, "viz": 4,
     "nn": 5, "optim": 5, "data": 5, "datasets": 5,
-    "train": 6, "models": 6,
+    "train": 6, "models": 6, "onnx": 6,
     "vision": 7, "diagnose": 7, "search": 7,
     "lab": 8,
     "cli": 9, "__main__": 9,
