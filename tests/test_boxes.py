@@ -3,9 +3,23 @@ import numpy as np
 import pytest
 
 from gradwise.vision import (
-    anchor_grid, assign_anchors, average_precision, batched_nms, box_area, center_to_corners,
-    clip_boxes, corners_to_center, iou, iou_matrix, kmeans_anchors, match_detections,
-    mean_average_precision, nms, non_max_suppression, shape_iou, yolo_targets,
+    anchor_grid,
+    assign_anchors,
+    average_precision,
+    batched_nms,
+    box_area,
+    center_to_corners,
+    clip_boxes,
+    corners_to_center,
+    iou,
+    iou_matrix,
+    kmeans_anchors,
+    match_detections,
+    mean_average_precision,
+    nms,
+    non_max_suppression,
+    shape_iou,
+    yolo_targets,
 )
 
 

@@ -3,21 +3,37 @@ convolutional sliding windows, the MNIST canvases, short training runs, saving, 
 
 import numpy as np
 import pytest
+from shared_data import DATA, needs_mnist
 
 import gradwise as gw
 from gradwise import nn
 from gradwise.check import gradcheck
 from gradwise.optim import Adam
 from gradwise.vision import (
-    YOLO, LandmarkHead, LocalizationHead, center_to_corners, convolutionalize, corners_to_center,
-    iou, landmark_loss, load_detector, localization_loss, make_mnist_detection,
-    mean_average_precision, paste_digits, resize_digits, resize_matrix, save_detector,
-    sliding_windows, window_stride, yolo_eval, yolo_filter_boxes, yolo_head, yolo_loss,
+    YOLO,
+    LandmarkHead,
+    LocalizationHead,
+    center_to_corners,
+    convolutionalize,
+    corners_to_center,
+    iou,
+    landmark_loss,
+    load_detector,
+    localization_loss,
+    make_mnist_detection,
+    mean_average_precision,
+    paste_digits,
+    resize_digits,
+    resize_matrix,
+    save_detector,
+    sliding_windows,
+    window_stride,
+    yolo_eval,
+    yolo_filter_boxes,
+    yolo_head,
+    yolo_loss,
     yolo_targets,
 )
-
-from shared_data import DATA, needs_mnist
-
 
 LOG2, LOG3 = np.log(2.0), np.log(3.0)
 

@@ -10,9 +10,21 @@ import gradwise.functional as F
 from gradwise import nn, optim
 from gradwise.datasets import make_circles, make_moons
 from gradwise.diagnose import (
-    RECIPE, choose, diagnose, diagnose_model, epoch_curve, error_rate, f1_score, inference_ms,
-    learning_curve, most_confident_mistakes, plot_confusion_matrix, plot_learning_curves,
-    plot_mistakes, scores, top_confusions,
+    RECIPE,
+    choose,
+    diagnose,
+    diagnose_model,
+    epoch_curve,
+    error_rate,
+    f1_score,
+    inference_ms,
+    learning_curve,
+    most_confident_mistakes,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_mistakes,
+    scores,
+    top_confusions,
 )
 from gradwise.train import fit, predict
 
@@ -124,7 +136,8 @@ def test_train_dev_set_separates_variance_from_data_mismatch():
 
 
 def test_bad_errors_are_named():
-    with pytest.raises(ValueError, match=r"dev_error must be an error rate in \[0, 1\], got 11.0 \(errors are fractions: 11% is 0.11\)"):
+    with pytest.raises(ValueError, match=r"dev_error must be an error rate in \[0, 1\], got 11.0 "
+                                         r"\(errors are fractions: 11% is 0.11\)"):
         diagnose(1, 11)
     with pytest.raises(ValueError, match="human_error must be an error rate"):
         diagnose(0.1, 0.2, human_error=-0.1)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from shared_data import DATA, needs_mnist
 
 import gradwise as gw
 from gradwise import nn
@@ -29,8 +30,6 @@ from gradwise.vision.face import (
     triplet_loss,
     verification_accuracy,
 )
-
-from shared_data import DATA, needs_mnist
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,12 @@ import os
 
 import numpy as np
 import pytest
+from shared_data import SHARED, skip_reason
 
 from gradwise.datasets import load_planar_dataset, make_moons
 from gradwise.lab import REGISTRY, Result, markdown
 from gradwise.lab.core import Experiment, Run
 from gradwise.lab.course import course_cost, course_draws, course_mlp
-
-from shared_data import SHARED, skip_reason
-
 
 # the book's MNIST experiments (experiments/book_*.py) are tested in test_lab_book.py
 COURSE = [n for n, e in REGISTRY.items() if not e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]

@@ -13,18 +13,26 @@ import os
 
 import numpy as np
 import pytest
+from shared_data import DATA, SHARED, needs_mnist, skip_reason
 
 import gradwise as gw
 from gradwise import functional as F
 from gradwise import nn, optim
-from gradwise.lab import REGISTRY, Result, markdown
 from gradwise.data import DataLoader
-from gradwise.lab.book import (BOOK_BN_EPS, BookBatchNorm1d, BookDropout, batches, decay_weights_only,
-                               multi_layer_net, train_epochs, train_side_by_side, weight_scale)
+from gradwise.lab import REGISTRY, Result, markdown
+from gradwise.lab.book import (
+    BOOK_BN_EPS,
+    BookBatchNorm1d,
+    BookDropout,
+    batches,
+    decay_weights_only,
+    multi_layer_net,
+    train_epochs,
+    train_side_by_side,
+    weight_scale,
+)
 from gradwise.lab.core import Experiment
 from gradwise.lab.report import rerun
-
-from shared_data import DATA, SHARED, needs_mnist, skip_reason
 
 BOOK = [n for n, e in REGISTRY.items() if e.fn.__module__.rsplit(".", 1)[-1].startswith("book_")]
 

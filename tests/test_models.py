@@ -8,9 +8,26 @@ import gradwise as gw
 import gradwise.functional as F
 from gradwise import nn
 from gradwise.models import (
-    VGG16, AlexNet, BasicBlock, Bottleneck, ConvolutionalBlock, DeepConvNet, IdentityBlock,
-    InceptionModule, LeNet5, SimpleConvNet, SmallGoogLeNet, SmallResNet, bottleneck_multiplies,
-    conv_multiplies, freeze, replace_head, resnet18, resnet34, resnet50, trainable_parameters,
+    VGG16,
+    AlexNet,
+    BasicBlock,
+    Bottleneck,
+    ConvolutionalBlock,
+    DeepConvNet,
+    IdentityBlock,
+    InceptionModule,
+    LeNet5,
+    SimpleConvNet,
+    SmallGoogLeNet,
+    SmallResNet,
+    bottleneck_multiplies,
+    conv_multiplies,
+    freeze,
+    replace_head,
+    resnet18,
+    resnet34,
+    resnet50,
+    trainable_parameters,
     unfreeze,
 )
 

@@ -508,7 +508,7 @@ def test_exponentially_weighted_average_with_and_without_bias_correction():
     assert raw[0] == pytest.approx(1.0) and corrected[0] == pytest.approx(10.0)
     avg = optim.ExponentiallyWeightedAverage(0.5)
     with pytest.raises(ValueError, match="no value"):
-        avg.value
+        _ = avg.value
     out = [avg.update(np.array([x, 2 * x])) for x in (1.0, 3.0)]
     np.testing.assert_allclose(out[-1], [(0.25 * 1 + 0.5 * 3) / 0.75, (0.25 * 2 + 0.5 * 6) / 0.75])
     with pytest.raises(ValueError, match="beta must be in"):

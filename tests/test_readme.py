@@ -12,15 +12,15 @@ import contextlib
 import io
 import re
 import shlex
+import warnings
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from shared_data import DATA, needs_mnist
 
 from gradwise.cli import main
-
-from shared_data import DATA, needs_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -292,3 +292,21 @@ def test_the_quick_tour_runs_as_written_and_prints_what_it_says(tmp_path, monkey
                 claims += 1
     assert claims == 2
     assert (tmp_path / "moons.npz").is_file()
+
+
+def test_out_of_gradwise_runs_as_written(tmp_path, monkeypatch):
+    """The export block: ONNX in onnxruntime (the printed True is checked), the importer, a
+    safetensors file torch can load, and the picture (or its DOT text without Graphviz)."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    (block,) = fenced(section("Out of gradwise"), "python")
+    lines = block.splitlines()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)      # no Graphviz: the .dot text instead
+        exec(compile(block, "README", "exec"), {})
+    claim = next(line for line in lines if line.startswith("# "))
+    assert printed.getvalue().strip() == claim[2:]
+    assert {"simple_convnet.onnx", "simple_convnet.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+    assert (tmp_path / "simple_convnet.svg").exists() or (tmp_path / "simple_convnet.dot").exists()
+    assert (ROOT / "docs" / "images" / "simple_convnet.svg").is_file()   # the picture README shows

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from shared_data import DATA, needs_mnist
 
 import gradwise as gw
 import gradwise.functional as F
@@ -13,14 +14,25 @@ from gradwise import nn, optim
 from gradwise.cli import main
 from gradwise.optim import lr_scheduler
 from gradwise.search import (
-    Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform, babysit, coarse_to_fine,
-    load_data, load_run, objective, random_search, space_from_dict, space_to_dict,
-    train_config, trial_plan, zoom_space,
+    Choice,
+    IntUniform,
+    LogUniform,
+    OneMinusLogUniform,
+    Uniform,
+    babysit,
+    coarse_to_fine,
+    load_data,
+    load_run,
+    objective,
+    random_search,
+    space_from_dict,
+    space_to_dict,
+    train_config,
+    trial_plan,
+    zoom_space,
 )
 from gradwise.search.recipe import build_model, check_config
 from gradwise.train import Callback
-
-from shared_data import DATA, needs_mnist
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # the moons recipe the search tests tune: plain SGD, so that the learning rate decides everything

@@ -16,8 +16,18 @@ from gradwise import nn, optim
 from gradwise.data import DataLoader
 from gradwise.optim import lr_scheduler
 from gradwise.train import (
-    Callback, CallbackList, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, TerminateOnNaN,
-    evaluate, fit, load_checkpoint, predict, save_checkpoint,
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    ProgressBar,
+    TerminateOnNaN,
+    evaluate,
+    fit,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
 )
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -200,8 +200,15 @@ def style(content, style_image, output, size, iterations, alpha, beta, tv_weight
 
     from ..io import atomic_write
     from ..vision.image_files import load_image, save_image
-    from ..vision.style import (CONTENT_LAYER, STYLE_LAYERS, FeatureNet, StyleConfig,
-                                example_content, example_style, transfer_style)
+    from ..vision.style import (
+        CONTENT_LAYER,
+        STYLE_LAYERS,
+        FeatureNet,
+        StyleConfig,
+        example_content,
+        example_style,
+        transfer_style,
+    )
 
     if (content is None) != (style_image is None):
         raise click.UsageError("give both CONTENT and STYLE, or neither for the built-in example")

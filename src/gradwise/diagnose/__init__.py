@@ -20,7 +20,11 @@ from .bias_variance import RECIPE, Diagnosis, diagnose, diagnose_model, error_ra
 from .choose import Choice, choose, f1_score, inference_ms, scores
 from .curves import LearningCurve, epoch_curve, learning_curve, plot_learning_curves
 from .errors import (
-    Mistake, most_confident_mistakes, plot_confusion_matrix, plot_mistakes, top_confusions,
+    Mistake,
+    most_confident_mistakes,
+    plot_confusion_matrix,
+    plot_mistakes,
+    top_confusions,
 )
 
 __all__ = [

@@ -89,9 +89,10 @@ class Diagnosis:
     human_given False), train_dev_error, test_error (None when not given); the gaps
     avoidable_bias, variance, data_mismatch and dev_overfitting (None when their errors are
     missing); margins (for each gap whose errors' sizes were given, SAMPLING_Z standard
-    errors: the gap a problem has to exceed as well as the tolerance); the booleans high_bias, high_variance, data_mismatch_problem and
-    dev_test_mismatch; problems (the gaps above tolerance, largest first), dominant (one of
-    'bias', 'variance', 'data mismatch', 'dev overfitting', 'none'), verdict (in words: 'high
+    errors: the gap a problem has to exceed as well as the tolerance); the booleans
+    high_bias, high_variance, data_mismatch_problem and dev_test_mismatch; problems (the gaps
+    above tolerance, largest first), dominant (one of 'bias', 'variance', 'data mismatch',
+    'dev overfitting', 'none'), verdict (in words: 'high
     bias', 'high variance', 'high bias and high variance', ..., 'neither: low bias and low
     variance') and recommendations (the knobs to try for the dominant problem, in order).
     str(d) is the readable report.

@@ -13,13 +13,13 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..io import atomic_write, save_figure
 
-REGISTRY: dict[str, "Experiment"] = {}
+REGISTRY: dict[str, Experiment] = {}
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Experiment:
 
         return [rel for rel in self.missing_data() if not (rel in FILES and FILES[rel].mirrors)]
 
-    def run(self, out: Path, quick: bool = False, progress: bool = True) -> "Result":
+    def run(self, out: Path, quick: bool = False, progress: bool = True) -> Result:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         run = Run(self, out, quick, progress)
@@ -212,7 +212,7 @@ class Run:
         self.plots.append(path.name)
         return path
 
-    def result(self) -> "Result":
+    def result(self) -> Result:
         e = self.experiment
         return Result(e.name, e.title, e.source, self.quick, all(c.ok for c in self.checks) and bool(self.checks),
                       [asdict(c) for c in self.checks], self.metrics, self.plots, round(self.seconds, 2))
@@ -237,7 +237,7 @@ class Result:
         atomic_write(path, lambda f: f.write(text.encode()), parents=True)
 
     @classmethod
-    def load(cls, path: Path) -> "Result":
+    def load(cls, path: Path) -> Result:
         return cls(**_restore(json.loads(Path(path).read_text())))
 
     def summary(self) -> str:

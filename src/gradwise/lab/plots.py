@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 POINT_COLOURS = ["#c62828", "#1f4e9c"]     # class 0 red, class 1 blue
 REGION_COLOURS = ["#f6c1bd", "#bcd0f0"]    # the same, light
 

@@ -1,10 +1,17 @@
 """The model zoo: classic architectures built from gradwise.nn."""
-from .perceptron import GATE_WEIGHTS, XOR, Perceptron
-from .convnets import VGG16_CONFIG, VGG16, AlexNet, DeepConvNet, LeNet5, SimpleConvNet
+from .convnets import VGG16, VGG16_CONFIG, AlexNet, DeepConvNet, LeNet5, SimpleConvNet
 from .inception import InceptionModule, SmallGoogLeNet, bottleneck_multiplies, conv_multiplies
+from .perceptron import GATE_WEIGHTS, XOR, Perceptron
 from .resnet import (
-    BasicBlock, Bottleneck, ConvolutionalBlock, IdentityBlock, ResNet, SmallResNet, resnet18,
-    resnet34, resnet50,
+    BasicBlock,
+    Bottleneck,
+    ConvolutionalBlock,
+    IdentityBlock,
+    ResNet,
+    SmallResNet,
+    resnet18,
+    resnet34,
+    resnet50,
 )
 from .transfer import freeze, replace_head, trainable_parameters, unfreeze
 

@@ -13,7 +13,17 @@ from __future__ import annotations
 import functools
 
 from ..nn import (
-    AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, Tanh, init,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Module,
+    ReLU,
+    Sequential,
+    Tanh,
+    init,
 )
 from ..ops.conv import out_size
 from ..tensor import Tensor

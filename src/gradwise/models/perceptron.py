@@ -33,7 +33,7 @@ class Perceptron(Module):
             self.unit.b.data[...] = b
 
     @classmethod
-    def gate(cls, name: str) -> "Perceptron":
+    def gate(cls, name: str) -> Perceptron:
         """The AND, NAND or OR gate as a perceptron with fixed weights."""
         key = name.upper()
         if key not in GATE_WEIGHTS:

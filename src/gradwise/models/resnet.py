@@ -23,7 +23,14 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..nn import (
-    AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Identity, Linear, MaxPool2d, Module,
+    AdaptiveAvgPool2d,
+    BatchNorm2d,
+    Conv2d,
+    Flatten,
+    Identity,
+    Linear,
+    MaxPool2d,
+    Module,
     Sequential,
 )
 from ..tensor import Tensor

@@ -326,11 +326,9 @@ def pad(x, pad_width, value=0.0):
 
 def _index(index):
     """Tensors inside an index become arrays (indices are data, not graph inputs)."""
-    if isinstance(index, Tensor):
-        return index.data
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+    return index.data if isinstance(index, Tensor) else index
 
 
 def getitem(x, index):
@@ -340,9 +338,7 @@ def getitem(x, index):
 # ---- comparisons: plain boolean tensors, outside the graph -------------------------------
 def _compare(ufunc):
     def fn(a, b):
-        a_data = a.data if isinstance(a, Tensor) else a
-        b_data = b.data if isinstance(b, Tensor) else b
-        return Tensor(ufunc(a_data, b_data))
+        return Tensor(ufunc(to_numpy(a), to_numpy(b)))
 
     return fn
 

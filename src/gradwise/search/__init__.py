@@ -20,13 +20,32 @@
 """
 from .panda import BabysitResult, babysit
 from .recipe import (
-    DATASETS, DEFAULTS, METRICS, TrainedRun, build_model, build_optimizer, check_config, load_data,
-    load_run, objective, save_run, train_config,
+    DATASETS,
+    DEFAULTS,
+    METRICS,
+    TrainedRun,
+    build_model,
+    build_optimizer,
+    check_config,
+    load_data,
+    load_run,
+    objective,
+    save_run,
+    train_config,
 )
 from .search import EXECUTORS, SearchResult, Trial, coarse_to_fine, random_search, trial_plan
 from .space import (
-    Choice, Distribution, IntUniform, LogUniform, OneMinusLogUniform, Uniform, describe, sample,
-    space_from_dict, space_to_dict, zoom_space,
+    Choice,
+    Distribution,
+    IntUniform,
+    LogUniform,
+    OneMinusLogUniform,
+    Uniform,
+    describe,
+    sample,
+    space_from_dict,
+    space_to_dict,
+    zoom_space,
 )
 
 __all__ = [

@@ -165,7 +165,7 @@ _RUNNERS = {"serial": _run_serial, "process": _run_process, "ray": _run_ray}
 # ---- the search -------------------------------------------------------------------------------
 def random_search(objective, space: dict, n_trials: int = 20, seed: int = 0, mode: str = "min",
                   executor: str = "process", workers: int | None = None, ray_address=None,
-                  round_: int = 0, verbose: int = 0) -> "SearchResult":
+                  round_: int = 0, verbose: int = 0) -> SearchResult:
     """Try n_trials configurations drawn at random from `space` (never a grid).
 
     mode: 'min' (the default: losses, errors) or 'max' (accuracies).
@@ -196,7 +196,7 @@ def random_search(objective, space: dict, n_trials: int = 20, seed: int = 0, mod
 
 
 def coarse_to_fine(objective, space: dict, rounds: int = 2, n_trials: int = 20, top: int = 5,
-                   margin: float = 0.25, seed: int = 0, mode: str = "min", **kw) -> "SearchResult":
+                   margin: float = 0.25, seed: int = 0, mode: str = "min", **kw) -> SearchResult:
     """Random search, then zoom every range around the `top` best trials so far (widened by
     `margin` of the range on each side) and search the smaller space; `rounds` searches in all.
     The result holds every trial (its .round says which search) and every space searched."""
@@ -273,7 +273,10 @@ class SearchResult:
         best = self.best
         for ax, name in zip(axes, names):
             dist = space[name]
-            xs = lambda ts: _axis_values(dist, [t.config[name] for t in ts])
+
+            def xs(ts, dist=dist, name=name):
+                return _axis_values(dist, [t.config[name] for t in ts])
+
             shades = ["#9ab3d9", "#1f4e9c", "#0b1f44"]
             for r in sorted({t.round for t in ok}):
                 group = [t for t in ok if t.round == r]

@@ -34,7 +34,7 @@ class Distribution:
     def sample(self, rng: np.random.Generator):
         raise NotImplementedError
 
-    def zoom(self, values, margin: float = 0.25) -> "Distribution":
+    def zoom(self, values, margin: float = 0.25) -> Distribution:
         raise NotImplementedError
 
     def to_dict(self) -> dict:

@@ -40,7 +40,8 @@ STUCK = 0.2
 @experiment("batch_norm", "Batch norm vs none over 16 weight scales (MNIST, 1,000 images)",
             f"{SOURCE}, ch. 6.3.2 (batch_norm_test.py, figure 6-19)",
             quick_note="4 of the 16 scales (1, 0.046, 0.0022, 0.0001)", needs=MNIST_FILES,
-            headline={"share of scales where BN is ahead": "share of the 16 scales where batch norm is ahead (mean accuracy over 20 epochs)"})
+            headline={"share of scales where BN is ahead":
+                      "share of the 16 scales where batch norm is ahead (mean accuracy over 20 epochs)"})
 def run(run):
     (X, y), _ = mnist(n_train=1000)
     scales = SCALES[::5] if run.quick else SCALES

@@ -42,8 +42,10 @@ def ranks(values: dict) -> dict:
 @experiment("optimizer_comparison", "Optimizers on MNIST: SGD vs Momentum vs AdaGrad vs Adam",
             f"{SOURCE}, ch. 6.1.8 (optimizer_compare_mnist.py, figure 6-9)",
             quick_note="400 iterations instead of 2,000", needs=MNIST_FILES,
-            headline={"SGD's rank (4 = slowest)": "SGD is the slowest: rank of its final loss (last 100 iterations) (1 = lowest)",
-                      "best of AdaGrad/Adam minus best of SGD/Momentum (final loss)": "lowest final loss is AdaGrad's or Adam's: min(AdaGrad, Adam) - min(SGD, Momentum)"})
+            headline={"SGD's rank (4 = slowest)":
+                      "SGD is the slowest: rank of its final loss (last 100 iterations) (1 = lowest)",
+                      "best of AdaGrad/Adam minus best of SGD/Momentum (final loss)":
+                      "lowest final loss is AdaGrad's or Adam's: min(AdaGrad, Adam) - min(SGD, Momentum)"})
 def run(run):
     (X, y), _ = mnist()
     iterations = 400 if run.quick else 2000

@@ -65,7 +65,7 @@ def run(run):
 
     names = NAMES[1:] if run.quick else NAMES
     diffs = gradient_check(model, X[:3], y[:3], names)
-    for n, (rel, mean_abs) in diffs.items():
+    for n, (rel, _) in diffs.items():
         run.check(f"gradient check {n}: relative difference, backprop vs numerical", rel, 0.0, 1e-7)
     run.log("  gradient check (relative, mean |diff|): " + ", ".join(
         f"{n} {r:.1e} / {a:.1e}" for n, (r, a) in diffs.items()))

@@ -30,8 +30,7 @@ from ... import optim
 from ...datasets import make_circles
 from ...train.metrics import accuracy
 from ..core import experiment
-from ..course import (as_inputs, as_targets, course_cost, course_mlp, predict,
-                      train_full_batch)
+from ..course import as_inputs, as_targets, course_cost, course_mlp, predict, train_full_batch
 from ..plots import cost_curve, decision_boundary, figure
 
 LAYERS = [2, 10, 5, 1]

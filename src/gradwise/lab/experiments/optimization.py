@@ -21,8 +21,9 @@ it prints every 1000 epochs (6 decimals), the accuracy it prints for gradient de
 momentum (0.7166666666666667), and its summary table for the rest: Adam 94%, with decay
 gradient descent ">94.6%", momentum ">95.6%", Adam 94%. The table's figures are rounded
 claims, not printed results; with our cost curves on the printed ones to 5e-7 through epoch
-4000, those accuracies are compared within half a point (one example is a third of a point). Data: opt_utils.load_dataset draws sklearn's
-make_moons(300, noise=.2) after np.random.seed(3) (gradwise.datasets.make_moons, random_state=3).
+4000, those accuracies are compared within half a point (one example is a third of a point).
+Data: opt_utils.load_dataset draws sklearn's make_moons(300, noise=.2) after np.random.seed(3)
+(gradwise.datasets.make_moons, random_state=3).
 """
 from __future__ import annotations
 

@@ -26,8 +26,7 @@ from ... import nn, optim
 from ...datasets import load_football
 from ...train.metrics import accuracy
 from ..core import experiment
-from ..course import (as_inputs, as_targets, course_draws, load_draws, predict,
-                      train_full_batch)
+from ..course import as_inputs, as_targets, course_draws, load_draws, predict, train_full_batch
 from ..plots import cost_curve, decision_boundary, figure
 
 LAYERS = [2, 20, 3, 1]

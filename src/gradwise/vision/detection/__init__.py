@@ -11,18 +11,35 @@ a detector on those canvases (digits).
 """
 from .anchors import anchor_grid, assign_anchors, kmeans_anchors, shape_iou, yolo_targets
 from .boxes import (
-    batched_nms, box_area, center_to_corners, clip_boxes, corners_to_center, iou, iou_matrix, nms,
+    batched_nms,
+    box_area,
+    center_to_corners,
+    clip_boxes,
+    corners_to_center,
+    iou,
+    iou_matrix,
+    nms,
     non_max_suppression,
 )
 from .draw import draw_detections, prepare_image, save_png
 from .localization import (
-    LandmarkHead, LocalizationHead, landmark_loss, localization_loss, piecewise_loss,
+    LandmarkHead,
+    LocalizationHead,
+    landmark_loss,
+    localization_loss,
+    piecewise_loss,
 )
 from .metrics import average_precision, match_detections, mean_average_precision
 from .sliding import convolutionalize, sliding_windows, window_stride
 from .synth import DetectionSet, make_mnist_detection, paste_digits, resize_digits, resize_matrix
 from .yolo import (
-    YOLO, Detections, load_detector, save_detector, yolo_eval, yolo_filter_boxes, yolo_head,
+    YOLO,
+    Detections,
+    load_detector,
+    save_detector,
+    yolo_eval,
+    yolo_filter_boxes,
+    yolo_head,
     yolo_loss,
 )
 

@@ -22,8 +22,23 @@ import numpy as np
 
 from ...autograd import no_grad
 from ...nn import (
-    AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
-    LogSoftmax, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
 )
 from ...ops.conv import out_size
 from ...tensor import Tensor, to_numpy

@@ -20,7 +20,11 @@ from .batches import PKBatches
 from .database import FaceDatabase
 from .distances import l2_normalize, pairwise_squared_distances, squared_distance
 from .losses import (
-    TripletLoss, batch_hard_triplets, batch_triplet_loss, semi_hard_triplets, triplet_loss,
+    TripletLoss,
+    batch_hard_triplets,
+    batch_triplet_loss,
+    semi_hard_triplets,
+    triplet_loss,
 )
 from .networks import EmbeddingNet, Siamese, embed
 from .one_shot import one_shot_demo

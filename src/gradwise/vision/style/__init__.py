@@ -10,7 +10,12 @@ image optimized so that a CNN sees in it the content of one image and the style 
                             StyleConfig(iterations=200))
 """
 from .costs import (
-    STYLE_LAYERS, content_cost, gram_matrix, layer_style_cost, style_cost, total_cost,
+    STYLE_LAYERS,
+    content_cost,
+    gram_matrix,
+    layer_style_cost,
+    style_cost,
+    total_cost,
     total_variation,
 )
 from .examples import example_content, example_style
