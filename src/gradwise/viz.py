@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -66,6 +67,13 @@ class DotGraph:
         if shutil.which("dot") is None:
             return None
         return render(self.source, "svg").decode()
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where output cells show HTML and pictures)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
 def render(source: str, fmt: str) -> bytes:

@@ -305,52 +305,18 @@ class Module:
             graph.save(path)
         return graph
 
-    def summary(self, input_shape, dtype=None, print_fn=print) -> str:
-        """Keras-style table: each layer's output shape and parameter count; returns the text.
+    def summary(self, input_shape, dtype=None, print_fn="auto") -> str:
+        """Keras-style table: each layer's output shape and parameter count (see
+        gradwise.nn.summary). Printed with print_fn (print; "auto": print, except in a
+        notebook, where the returned table shows itself as HTML); returns the text."""
+        from .summary import summarize
 
-        input_shape excludes the batch axis (e.g. (784,) or (1, 28, 28)); a batch of one
-        zero example is passed through the model in eval mode, without recording a graph,
-        so a shape mismatch shows up here with the layer that refused it. Parameters only
-        are counted (buffers such as running statistics are not, as in PyTorch); frozen ones
-        are the non-trainable params.
-        """
-        from .. import backend
-
-        rows, handles = [], []
-        for name, m in self.named_modules():
-            # a row per leaf layer, and per container that owns parameters of its own (rows
-            # appear in the order the layers run)
-            if list(m.children()) and not any(True for _ in m.parameters(recurse=False)):
-                continue
-
-            def hook(mod, _inputs, out, name=name):
-                shape = out.shape if isinstance(out, Tensor) else "?"
-                rows.append((name or type(mod).__name__, type(mod).__name__,
-                             "(None, " + ", ".join(map(str, shape[1:])) + ")" if shape != "?" else shape,
-                             sum(p.size for p in mod.parameters(recurse=False))))
-
-            handles.append(m.register_forward_hook(hook))
-        try:
-            x = Tensor(np.zeros((1, *tuple(input_shape)), dtype=dtype or backend.get_default_dtype()))
-            with self.evaluating(), no_grad():
-                self(x)
-        finally:
-            for h in handles:
-                h.remove()
-        total = self.num_parameters()
-        trainable = self.num_parameters(trainable_only=True)
-        w = max([len(f"{r[0]} ({r[1]})") for r in rows] + [20])
-        line = "-" * (w + 40)
-        out = [f"{type(self).__name__} summary", line,
-               f"{'Layer (type)':<{w}}  {'Output Shape':<24}{'Param #':>12}", "=" * (w + 40)]
-        for name, kind, shape, n in rows:
-            out.append(f"{f'{name} ({kind})':<{w}}  {str(shape):<24}{n:>12,}")
-        out += ["=" * (w + 40), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                f"Non-trainable params: {total - trainable:,}", line]
-        text = "\n".join(out)
+        table = summarize(self, input_shape, dtype=dtype)
+        if print_fn == "auto":
+            print_fn = None if viz.in_notebook() else print
         if print_fn is not None:
-            print_fn(text)
-        return text
+            print_fn(table)
+        return table
 
 
 class RemovableHandle:

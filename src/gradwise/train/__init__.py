@@ -16,12 +16,14 @@ optim.lr_scheduler passed as fit(..., scheduler=...).
     metrics.py     accuracy, precision, recall, f1 from a confusion matrix
     hooks.py       Callback (the hooks) and CallbackList (calls them; closes them at the end)
     callbacks.py   the standard callbacks; history.py the History fit returns
+    display.py     LivePlot: History.plot's curves redrawn during a run
     checkpoint.py  save_checkpoint/load_checkpoint: a run that resumes exactly
     monitor.py     the training-health monitor (monitor_stats.py, monitor_report.py)
 """
 from . import callbacks, metrics
 from .callbacks import CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, TerminateOnNaN
 from .checkpoint import load_checkpoint, save_checkpoint
+from .display import LivePlot
 from .evaluation import evaluate, predict
 from .history import History
 from .hooks import Callback, CallbackList
@@ -31,6 +33,6 @@ from .monitor import HealthMonitor, HealthWarning
 __all__ = [
     "fit", "evaluate", "predict", "History", "Trainer", "callbacks", "metrics",
     "save_checkpoint", "load_checkpoint", "Callback", "CallbackList", "ProgressBar",
-    "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "CSVLogger",
+    "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "CSVLogger", "LivePlot",
     "HealthMonitor", "HealthWarning",
 ]

@@ -23,6 +23,7 @@ import time
 from io import StringIO
 
 from .. import io
+from ..viz import in_notebook
 from .checkpoint import data_states, save_checkpoint
 from .hooks import Callback, CallbackList
 
@@ -71,12 +72,18 @@ def _better(mode: str, monitor: str):
 class ProgressBar(Callback):
     """verbose=0: silent; 1: a tqdm bar per epoch with the running loss and metrics;
     2: one line per epoch. The bar is refreshed at most every `interval` seconds, and the
-    running metrics are computed only then, not per batch."""
+    running metrics are computed only then, not per batch.
 
-    def __init__(self, verbose: int = 1, interval: float = 0.1, file=None):
+    one_bar=True reuses one bar for the whole run, reset each epoch (its description names
+    the epoch; the History keeps every epoch's numbers), so a long run adds one output line,
+    not one per epoch. None (the default) chooses it in a notebook, where every bar is a
+    widget that stays in the cell."""
+
+    def __init__(self, verbose: int = 1, interval: float = 0.1, file=None, one_bar: bool | None = None):
         if verbose not in (0, 1, 2):
             raise ValueError(f"ProgressBar: verbose must be 0, 1 or 2, got {verbose!r}")
         self.verbose, self.interval, self.file = verbose, interval, file
+        self.one_bar = in_notebook() if one_bar is None else bool(one_bar)
         self.bar = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -88,9 +95,13 @@ class ProgressBar(Callback):
             except ImportError:  # tqdm is optional: fall back to a line per epoch
                 self.verbose = 2
                 return
-            self.bar = tqdm(total=self.trainer.steps, desc=f"Epoch {epoch + 1}/{self.trainer.epochs}",
-                            unit="batch", file=self.file or sys.stderr, leave=True,
-                            mininterval=self.interval)
+            desc = f"Epoch {epoch + 1}/{self.trainer.epochs}"
+            if self.one_bar and self.bar is not None:
+                self.bar.reset(total=self.trainer.steps)
+                self.bar.set_description_str(desc, refresh=False)
+                return
+            self.bar = tqdm(total=self.trainer.steps, desc=desc, unit="batch",
+                            file=self.file or sys.stderr, leave=True, mininterval=self.interval)
 
     def on_batch_end(self, batch, logs=None):
         if self.bar is None:
@@ -107,7 +118,12 @@ class ProgressBar(Callback):
         logs = logs or {}
         if self.bar is not None:
             self.bar.set_postfix_str(_format(logs, ", "), refresh=False)
-            self.close()
+            if self.one_bar:
+                self.bar.update(self._pending)
+                self._pending = 0
+                self.bar.refresh()
+            else:
+                self.close()
         elif self.verbose == 2:
             secs = time.perf_counter() - self._t0
             print(f"Epoch {epoch + 1}/{self.trainer.epochs} - {secs:.2f}s - {_format(logs, ' - ')}",
