@@ -101,15 +101,28 @@ def detect(image, out, weights, score, iou, max_boxes, do_train, epochs, n_train
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also save the trained embedding network's state dict (gradwise.save, .npz).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@click.option("--faces", nargs=2, type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="A B", help="Instead: are the faces in photos A and B the same person? "
+              "dlib's pretrained network read by gradwise (pip install 'gradwise[faces]').")
+@click.option("--box", "boxes", multiple=True, metavar="L,T,R,B",
+              help="With --faces: the face's box in A, then in B (default: the whole photo).")
 def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, distance,
-           embedding_dim, channels, dropout, augment, seed, out, save_model, no_progress):
+           embedding_dim, channels, dropout, augment, seed, out, save_model, no_progress, faces,
+           boxes):
     """Face verification, one-shot: train a Siamese embedding with the triplet loss on some
     classes, then verify and recognise the unseen classes from one example each.
 
     Prints the verification accuracy (threshold chosen on a dev split), the ROC AUC and the
     one-shot recognition accuracy on the unseen classes, next to raw pixels. Fashion-MNIST's
     classes 0-4 are all garments; --train-classes 0,1,2,5,7 puts garments and footwear on
-    both sides (numbers in the README, why in gradwise.vision.face.one_shot)."""
+    both sides (numbers in the README, why in gradwise.vision.face.one_shot).
+
+    With --faces A B: the distance between the two faces' descriptors from dlib's pretrained
+    ResNet, and the verdict at dlib's threshold 0.6."""
+    if faces:
+        return _verify_faces(faces, boxes)
+    if boxes:
+        raise click.UsageError("--box goes with --faces")
     from ..datasets import DatasetIntegrityError
     from ..vision.face.one_shot import one_shot_demo, plot_roc, save_result
 
@@ -142,6 +155,28 @@ def verify(dataset, train_classes, epochs, train_images, loss, mining, alpha, di
 
         save(net.state_dict(), save_model)
         click.echo(f"embedding network saved to {save_model}")
+
+
+def _verify_faces(paths, boxes):
+    from ..vision.face.pretrained import verify_faces
+
+    if len(boxes) not in (0, 2):
+        raise click.BadParameter(f"give a box for each of the two photos, got {len(boxes)}", param_hint="--box")
+    parsed = []
+    for text in boxes:
+        try:
+            box = tuple(float(v) for v in text.split(","))
+        except ValueError:
+            box = ()
+        if len(box) != 4:
+            raise click.BadParameter(f"expected LEFT,TOP,RIGHT,BOTTOM pixels, got {text!r}", param_hint="--box")
+        parsed.append(box)
+    try:
+        dist, same = verify_faces(*paths, boxes=parsed or (None, None))
+    except (ModuleNotFoundError, FileNotFoundError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    verdict = "the same person" if same else "different people"
+    click.echo(f"distance {dist:.4f} (threshold 0.6): {verdict}")
 
 
 def _style_layers(text: str):
