@@ -232,3 +232,12 @@ def test_cast_to_an_integer_dtype_leaves_the_graph():
         assert not y.requires_grad and y.creator is None
     np.testing.assert_array_equal(x.astype(np.int32).data, [1, -2])
     assert gw.tensor([1, 2]).float().dtype == np.float32
+
+
+def test_an_op_given_an_array_names_itself_and_the_input():
+    import gradwise.functional as F
+
+    with pytest.raises(TypeError, match=r"ReLU: input 0 is a ndarray, not a Tensor"):
+        F.relu(np.ones(3))
+    with pytest.raises(TypeError, match=r"Linear: input 1 is a ndarray"):
+        F.linear(gw.tensor(np.ones((2, 3))), np.ones((4, 3)))

@@ -102,6 +102,10 @@ class Function:
             OP_REGISTRY[cls.__name__] = cls
 
     def __call__(self, *inputs) -> Tensor:
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{type(self).__name__}: input {i} is a {type(x).__name__}, not a "
+                                f"Tensor; make one with gradwise.tensor(...)")
         xs = [x.data for x in inputs]
         if self.float_valued:
             xs = [a if a.dtype.kind in "fc" else a.astype(float_dtype(a.dtype)) for a in xs]
