@@ -627,6 +627,72 @@ spec("AvgPool2d", "3x3-stride-2-pad-1", lambda X: F.avg_pool2d(X, 3, stride=2, p
      lambda X: tF.avg_pool2d(X, 3, stride=2, padding=1), _pool_shapes(2, 6), real())
 
 
+# ---- sequence models: recurrent layers, embedding, layer norm ---------------------------
+def _rnn_shapes(gates, bias=True, lstm=False):
+    """X (T, N, D), a0 (N, H) [, c0], W_ih (kH, D), W_hh (kH, H) [, b_ih, b_hh (kH,)]."""
+    def shapes(draw):
+        T, N, D, H = draw(1, 4), draw(1, 3), draw(1, 3), draw(1, 3)
+        state = ((N, H), (N, H)) if lstm else ((N, H),)
+        weights = ((gates * H, D), (gates * H, H)) + (((gates * H,),) * 2 if bias else ())
+        return ((T, N, D),) + state + weights
+    return shapes
+
+
+def _torch_loop(cell, X, h, *weights):
+    """A recurrent layer in torch, one torch.*_cell per step: the reference for the fused ops."""
+    out = []
+    for x in X:
+        h = cell(x, h, *weights)
+        out.append(torch.cat(h, dim=-1) if isinstance(h, tuple) else h)
+    return torch.stack(out)
+
+
+_recurrent = importlib.import_module("gradwise.ops.recurrent")
+for _b in (True, False):
+    _tag = "bias" if _b else "no-bias"
+    _n = 6 if _b else 4
+    spec("RNN", f"tanh-{_tag}", lambda X, a, *W: _recurrent.RNN()(X, a, *W),
+         lambda X, a, *W: _torch_loop(torch.rnn_tanh_cell, X, a, *W), _rnn_shapes(1, _b),
+         *[real()] * _n)
+    spec("LSTM", _tag, lambda X, a, c, *W: _recurrent.LSTM()(X, a, c, *W),
+         lambda X, a, c, *W: _torch_loop(torch.lstm_cell, X, (a, c), *W),
+         _rnn_shapes(4, _b, lstm=True), *[real()] * (_n + 1))
+    spec("GRU", _tag, lambda X, a, *W: _recurrent.GRU()(X, a, *W),
+         lambda X, a, *W: _torch_loop(torch.gru_cell, X, a, *W), _rnn_shapes(3, _b), *[real()] * _n)
+spec("RNN", "relu", lambda X, a, *W: _recurrent.RNN("relu")(X, a, *W),
+     lambda X, a, *W: _torch_loop(torch.rnn_relu_cell, X, a, *W), _rnn_shapes(1), *[nonzero()] * 6)
+spec("RNN", "input-layer", lambda X, a, *W: _recurrent.RNN()(X, a, *W),
+     lambda X, a, *W: _torch_loop(torch.rnn_tanh_cell, X, a, *W), _rnn_shapes(1),
+     const(real()), const(real()), real(), real(), real(), real())
+
+spec("Embedding", "repeated-indices", lambda E, i: F.embedding(i, E), lambda E, i: tF.embedding(i, E),
+     lambda d: ((d(1, 5), d(1, 3)), (d(3, 6),)), real(), const(labels(0, 0)))
+spec("Embedding", "2d-indices", lambda E, i: F.embedding(i, E), lambda E, i: tF.embedding(i, E),
+     lambda d: ((d(1, 5), d(1, 3)), (d(1, 3), d(2, 4))), real(), const(labels(0, 0)))
+
+
+def _ln_shapes(k, affine=True):
+    def shapes(draw):
+        lead, feat = dims(draw, 2, 1, 3), dims(draw, k, 2, 4)
+        return ((lead + feat,) + ((feat, feat) if affine else ()))
+    return shapes
+
+
+spec("LayerNorm", "last-axis", lambda X, w, b: F.layer_norm(X, X.shape[-1:], w, b),
+     lambda X, w, b: tF.layer_norm(X, X.shape[-1:], w, b), _ln_shapes(1), real(2.0), real(), real(),
+     f32_rtol=1e-3, f32_atol=1e-4)
+spec("LayerNorm", "last-two-axes", lambda X, w, b: F.layer_norm(X, X.shape[-2:], w, b),
+     lambda X, w, b: tF.layer_norm(X, X.shape[-2:], w, b), _ln_shapes(2), real(2.0), real(), real(),
+     f32_rtol=1e-3, f32_atol=1e-4)
+spec("LayerNorm", "no-affine", lambda X: F.layer_norm(X, X.shape[-1:]),
+     lambda X: tF.layer_norm(X, X.shape[-1:]), _ln_shapes(1, affine=False), real(2.0),
+     f32_rtol=1e-3, f32_atol=1e-4)
+spec("LayerNorm", "weight-only", lambda X, w: F.layer_norm(X, X.shape[-1:], w),
+     lambda X, w: tF.layer_norm(X, X.shape[-1:], w),
+     lambda d: (lambda s: (s, s[-1:]))(dims(d, 2, 1, 3) + (d(2, 4),)), real(2.0), real(),
+     f32_rtol=1e-3, f32_atol=1e-4)
+
+
 def covered_ops() -> set:
     return {s.op for s in SPECS}
 

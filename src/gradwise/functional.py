@@ -24,6 +24,7 @@ from .ops import linear as _linear
 from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
 from .ops import loss as _loss
 from .ops import normalization as _norm
+from .ops.sequence import causal_mask, embedding, layer_norm, scaled_dot_product_attention  # noqa: F401
 from .tensor import Tensor, as_tensor, to_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")

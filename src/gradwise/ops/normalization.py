@@ -58,3 +58,54 @@ class BatchNorm(Function):
             dX -= self.Xhat * (k * dgamma.reshape(shape) / m)
             dX -= k * dbeta.reshape(shape) / m
         return dX, dgamma, dbeta
+
+
+class LayerNorm(Function):
+    """Layer normalization: each example normalized over its own last k axes (its features),
+    so the statistics do not depend on the batch and are the same in training and evaluation:
+
+        mu = mean(x),  var = mean((x - mu)^2),  xhat = (x - mu) / sqrt(var + eps)
+        y = gamma xhat + beta               gamma, beta of the normalized shape (optional)
+
+        dxhat = dy gamma
+        dx = 1 / (n sqrt(var + eps)) * (n dxhat - sum(dxhat) - xhat sum(dxhat xhat))
+    where n is the number of features and the sums run over them (batch norm's formula with
+    the roles of the axes swapped).
+
+    forward(X (..., *normalized_shape)[, gamma, beta])
+    """
+
+    fresh_grads = True
+
+    def __init__(self, ndim: int, eps: float = 1e-5):
+        self.axes, self.eps = tuple(range(-ndim, 0)), eps
+
+    def forward(self, X, *affine):
+        mu = X.mean(axis=self.axes, keepdims=True)
+        Xhat = X - mu
+        var = np.square(Xhat).mean(axis=self.axes, keepdims=True)
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(X.dtype, copy=False)
+        Xhat *= self.inv_std
+        self.Xhat, self.affine = Xhat, affine
+        Y = Xhat * affine[0] if affine else Xhat.copy()
+        if len(affine) == 2:
+            Y += affine[1]
+        return Y
+
+    def backward(self, dY):
+        Xhat, axes, affine = self.Xhat, self.axes, self.affine
+        lead = tuple(range(dY.ndim - len(axes)))         # the batch axes, summed for gamma, beta
+        grads = []
+        if affine:
+            grads.append((dY * Xhat).sum(axis=lead))
+            if len(affine) == 2:
+                grads.append(dY.sum(axis=lead))
+            dXhat = dY * affine[0]
+        else:
+            dXhat = dY
+        n = int(np.prod(Xhat.shape[len(lead):]))       # features per example
+        dX = n * dXhat
+        dX -= dXhat.sum(axis=axes, keepdims=True)
+        dX -= Xhat * (dXhat * Xhat).sum(axis=axes, keepdims=True)
+        dX *= self.inv_std / n
+        return (dX, *grads)
