@@ -2,6 +2,7 @@
 from .dataset import Dataset, Subset, TensorDataset, collate
 from .loader import DataLoader, random_mini_batches, random_state
 from .normalize import Normalize, Standardizer
+from .sequence import Vocabulary, bptt_batches, pad_sequences
 from .split import random_split, train_dev_test_split
 from .transforms import (
     ColorShift,
@@ -19,4 +20,5 @@ __all__ = [
     "Normalize", "Standardizer", "random_split", "train_dev_test_split", "Compose",
     "RandomHorizontalFlip", "RandomCrop",
     "RandomRotation", "rotate", "ColorShift", "PCAColorAugmentation",
+    "Vocabulary", "pad_sequences", "bptt_batches",
 ]

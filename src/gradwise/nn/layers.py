@@ -224,3 +224,42 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last axes (normalized_shape), per example: the same in
+    training and evaluation, with no running statistics. Learnable gamma (weight) and beta
+    (bias) of normalized_shape; elementwise_affine=False leaves them out, bias=False beta.
+    The Transformer's choice: a sequence's statistics should not depend on the batch."""
+
+    TORCH_NAMES = {"gamma": "weight", "beta": "bias"}
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        dtype = dtype or backend.get_default_dtype()
+        self.normalized_shape, self.eps = shape, eps
+        self.gamma = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.beta = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+        for name in ("gamma", "beta"):
+            if getattr(self, name) is None:
+                self.register_parameter(name, None)
+
+    @property
+    def weight(self) -> Parameter | None:
+        return self.gamma
+
+    @property
+    def bias(self) -> Parameter | None:
+        return self.beta
+
+    def forward(self, X: Tensor) -> Tensor:
+        k = len(self.normalized_shape)
+        if X.ndim < k or X.shape[X.ndim - k:] != self.normalized_shape:
+            raise ValueError(f"LayerNorm{self.normalized_shape}: expected input (..., "
+                             f"{', '.join(map(str, self.normalized_shape))}), got {X.shape}")
+        return F.layer_norm(X, self.normalized_shape, self.gamma, self.beta, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}"
