@@ -9,6 +9,8 @@ from . import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
     book_two_layer,
     book_weight_init,
     catvnoncat,
+    dates,
+    dinosaurs,
     ewa,
     gradcheck,
     initialization,
