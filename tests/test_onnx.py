@@ -54,6 +54,8 @@ MODELS = {   # name: (constructor, one example's shape)
                                                 nn.AdaptiveAvgPool2d(), nn.Flatten(),
                                                 nn.Softmax()), (1, 11, 11)),
     "residual_in_forward": (_Residual, (4, 5, 5)),
+    "layer_norm": (lambda: nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.ReLU(),
+                                         nn.LayerNorm(8, elementwise_affine=False)), (6,)),
 }
 
 

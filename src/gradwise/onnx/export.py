@@ -8,8 +8,10 @@ become named initializers; any other constant the forward pass made becomes an i
 too. What the forward pass did in Python around the ops (a residual's +, an Inception
 block's concatenation) is in the graph as the ops it ran.
 
-The batch axis stays free ("N") unless dynamic_batch=False: a reshape that kept the batch size
-writes 0 ("copy that axis") for it.
+The recurrent layers' fused ops (RNN, LSTM, GRU) and Embedding are not exported yet: an op
+without a converter raises NotImplementedError naming it. The batch axis stays free ("N")
+unless dynamic_batch=False: a reshape that kept the batch size writes 0 ("copy that axis")
+for it.
 """
 from __future__ import annotations
 
@@ -106,6 +108,15 @@ def _batch_norm(g, fn, xs, y, ts):
     g.node("BatchNormalization", [*xs, mean, var], [y], epsilon=float(fn.eps))
 
 
+def _layer_norm(g, fn, xs, y, ts):
+    """LayerNormalization (opset 17) over the last len(axes) axes; a scale of ones when the
+    layer has no affine parameters."""
+    if g.opset < 17:
+        raise ValueError("onnx.export: LayerNorm needs opset 17 or later (LayerNormalization)")
+    scale = xs[1:2] or [g.constant(np.ones(ts[0].shape[fn.axes[0]:], dtype=ts[0].dtype), "ones")]
+    g.node("LayerNormalization", [xs[0], *scale, *xs[2:3]], [y], axis=int(fn.axes[0]), epsilon=float(fn.eps))
+
+
 def _reshape(g, fn, xs, y, ts):
     shape = list(fn.shape) if isinstance(fn.shape, (tuple, list)) else [fn.shape]
     if g.dynamic_batch and shape and ts[0].ndim and shape[0] == ts[0].shape[0]:
@@ -167,7 +178,7 @@ def _step(g, fn, xs, y, ts):
 CONVERTERS = {
     "Linear": _linear, "Conv2d": _conv,
     "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
-    "BatchNorm": _batch_norm,
+    "BatchNorm": _batch_norm, "LayerNorm": _layer_norm,
     "ReLU": _same("Relu"), "Sigmoid": _same("Sigmoid"), "Tanh": _same("Tanh"),
     "Softplus": _same("Softplus"), "Step": _step,
     "LeakyReLU": lambda g, fn, xs, y, ts: g.node("LeakyRelu", xs, [y], alpha=float(fn.slope)),
