@@ -177,6 +177,9 @@ def _verify_faces(paths, boxes):
         raise click.ClickException(str(e)) from None
     verdict = "the same person" if same else "different people"
     click.echo(f"distance {dist:.4f} (threshold 0.6): {verdict}")
+    if not parsed:   # gradwise has no face detector: a wide photo gives a poorly aligned face
+        click.echo("note: without --box each photo is taken as one face filling the frame; for a "
+                   "photo with more around the face, give --box LEFT,TOP,RIGHT,BOTTOM for each", err=True)
 
 
 def _style_layers(text: str):
