@@ -100,13 +100,45 @@ def test_reductions_follow_the_opset(opset, tmp_path):
 def test_export_errors_name_the_problem(tmp_path):
     class Indexes(nn.Module):
         def forward(self, X):
-            return X[:, ::2]
+            return X[:, [0, 2]]
 
-    with pytest.raises(NotImplementedError, match="GetItem"):
+    with pytest.raises(NotImplementedError, match="indexing with arrays"):
         gonnx.export(Indexes(), np.zeros((1, 4), np.float32), tmp_path / "x.onnx")
     with pytest.raises(ValueError, match="opset must be in 13"):
         gonnx.export(_mlp(), np.zeros((1, 784), np.float32), tmp_path / "x.onnx", opset=7)
     assert not (tmp_path / "x.onnx").exists()
+
+
+class _Slices(nn.Module):
+    """Basic indexing in forward: steps, negative ints and steps, ..., None."""
+
+    def forward(self, X):
+        return gw.cat([X[:, 1:5:2].reshape(X.shape[0], -1), X[..., -1].reshape(X.shape[0], -1),
+                       X[:, ::-2, 0], X[:, None, 0, 1:3].reshape(X.shape[0], -1)], axis=1)
+
+
+class _Tokens(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8, padding_idx=0)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(5 * 8, 3))
+
+    def forward(self, ids):
+        return self.head(self.embed(ids))
+
+
+@pytest.mark.parametrize("make, example", [
+    (_Slices, np.random.default_rng(3).standard_normal((3, 6, 4)).astype(np.float32)),
+    (_Tokens, np.random.default_rng(4).integers(0, 20, size=(3, 5))),
+], ids=["slices", "embedding"])
+def test_indexing_and_embeddings_export(make, example, tmp_path):
+    gw.manual_seed(0)
+    model = make()
+    gonnx.export(model, example[:1], tmp_path / "m.onnx")
+    (theirs,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": example})
+    with gw.no_grad():
+        ours = model(gw.tensor(example)).data
+    np.testing.assert_allclose(theirs, ours, rtol=1e-6, atol=1e-6)
 
 
 # ---- the importer ----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ become named initializers; any other constant the forward pass made becomes an i
 too. What the forward pass did in Python around the ops (a residual's +, an Inception
 block's concatenation) is in the graph as the ops it ran.
 
-The recurrent layers' fused ops (RNN, LSTM, GRU) and Embedding are not exported yet: an op
-without a converter raises NotImplementedError naming it. The batch axis stays free ("N")
+The recurrent layers' fused ops (RNN, LSTM, GRU) and indexing with arrays are not exported
+yet: an op without a converter raises NotImplementedError naming it. The batch axis stays free ("N")
 unless dynamic_batch=False: a reshape that kept the batch size writes 0 ("copy that axis")
 for it.
 """
@@ -35,8 +35,9 @@ def _onnx():
 
 
 class _Graph:
-    """The ONNX graph being written: its nodes and initializers; names: {id of a buffer's
-    array: its name} for ops that receive arrays (batch norm's running statistics)."""
+    """The ONNX graph being written: its nodes and initializers; names: {id of an array: its
+    name} for ops that receive arrays rather than tensors (batch norm's running statistics,
+    the token ids of an embedding, which are the graph's input)."""
 
     def __init__(self, opset: int, dynamic_batch: bool, names: dict):
         self.opset, self.dynamic_batch, self.names = opset, dynamic_batch, names
@@ -159,6 +160,71 @@ def _stack(g, fn, xs, y, ts):
     g.node("Concat", parts, [y], axis=axis)
 
 
+INT64_MIN = -(2 ** 63)
+
+
+def _basic_index(index, ndim: int):
+    """x[index] for ints, slices, ... and None as ((axis, start, stop, step) slices, the
+    int axes to squeeze, the positions of None in the result); None when it is not basic."""
+    index = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, (list, np.ndarray)) or not (i is None or i is Ellipsis or isinstance(
+            i, (int, np.integer, slice))) for i in index):
+        return None
+    used = sum(i is not None and i is not Ellipsis for i in index)
+    full = []
+    for i in index:
+        full += [slice(None)] * (ndim - used) if i is Ellipsis else [i]
+    full += [slice(None)] * (ndim + full.count(None) - len(full))
+    return full
+
+
+def _getitem(g, fn, xs, y, ts):
+    """Basic indexing (ints, slices with steps, ..., None) as Slice, Squeeze and Unsqueeze;
+    integer or boolean array indices are not exported."""
+    shape = ts[0].shape
+    full = _basic_index(fn.index, len(shape))
+    if full is None:
+        raise NotImplementedError(f"onnx.export: indexing with arrays ({fn.index!r}) has no ONNX "
+                                  f"conversion here; index with ints and slices")
+    starts, ends, axes, steps, squeeze, new = [], [], [], [], [], []
+    axis = out_pos = 0
+    for i in full:
+        if i is None:
+            new.append(out_pos)
+            out_pos += 1
+            continue
+        n = shape[axis]
+        if isinstance(i, slice):
+            a, b, c = i.indices(n)
+            if (a, b, c) != (0, n, 1):
+                starts.append(a), ends.append(INT64_MIN if c < 0 and b < 0 else b)
+                axes.append(axis), steps.append(c)
+            out_pos += 1
+        else:
+            k = int(i) % n
+            starts.append(k), ends.append(k + 1), axes.append(axis), steps.append(1)
+            squeeze.append(axis)
+        axis += 1
+    x = xs[0]
+    for op, values in (("Slice", starts), ("Squeeze", squeeze), ("Unsqueeze", new)):
+        if not values:
+            continue
+        out = g.fresh(op.lower())
+        if op == "Slice":
+            g.node("Slice", [x, *(g.constant(v, k, np.int64) for v, k in
+                                  ((starts, "starts"), (ends, "ends"), (axes, "axes"), (steps, "steps")))], [out])
+        else:
+            g.node(op, [x, g.constant(values, "axes", np.int64)], [out])
+        x = out
+    g.node("Identity", [x], [y])
+
+
+def _embedding(g, fn, xs, y, ts):
+    """E[indices] as Gather: the indices are the graph input they came from, else a constant."""
+    ids = g.names.get(id(fn.indices)) or g.constant(np.asarray(fn.indices, dtype=np.int64), "indices")
+    g.node("Gather", [xs[0], ids], [y], axis=0)
+
+
 def _cast(g, fn, xs, y, ts):
     _, helper, _ = _onnx()
     g.node("Cast", xs, [y], to=helper.np_dtype_to_tensor_dtype(np.dtype(fn.dtype)))
@@ -194,7 +260,7 @@ CONVERTERS = {
     "BroadcastTo": lambda g, fn, xs, y, ts: g.node(
         "Expand", [xs[0], g.constant(list(fn.shape), "shape", np.int64)], [y]),
     "Concatenate": lambda g, fn, xs, y, ts: g.node("Concat", xs, [y], axis=int(fn.axis) % ts[0].ndim),
-    "Stack": _stack, "Pad": _pad,
+    "Stack": _stack, "Pad": _pad, "GetItem": _getitem, "Embedding": _embedding,
     "Sum": _reduce("ReduceSum", 13), "Mean": _reduce("ReduceMean", 18),
     "Max": _reduce("ReduceMax", 18), "Min": _reduce("ReduceMin", 18),
 }
@@ -222,7 +288,8 @@ def _topological(outputs: list) -> list:
 def _trace(model, example):
     """Run the model once in eval mode with gradients recorded; (input tensors, outputs)."""
     examples = example if isinstance(example, (tuple, list)) else (example,)
-    xs = [Tensor(np.array(to_numpy(e)), requires_grad=True) for e in examples]
+    arrays = [np.array(to_numpy(e)) for e in examples]
+    xs = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]   # token ids stay integers
     with model.evaluating(), enable_grad():
         out = model(*xs)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
@@ -280,7 +347,8 @@ def to_model_proto(model, example, opset: int = DEFAULT_OPSET, dynamic_batch: bo
     xs, outs = _trace(model, example)
     input_names, output_names = _names(input_names, "input", len(xs)), _names(output_names, "output", len(outs))
     buffers = dict(model.named_buffers())
-    g = _Graph(opset, dynamic_batch, {id(b.data): n for n, b in buffers.items()})
+    arrays = {id(b.data): n for n, b in buffers.items()} | {id(x.data): n for x, n in zip(xs, input_names)}
+    g = _Graph(opset, dynamic_batch, arrays)
     leaves = {id(x): n for x, n in zip(xs, input_names)}
     for name, value in [*model.named_parameters(), *buffers.items()]:
         leaves[id(value)] = name
