@@ -40,6 +40,19 @@ class _Residual(nn.Module):
         return X + self.f(X) * 0.5
 
 
+class _Sequence(nn.Module):
+    """A recurrent layer read at its last step, as a sequence classifier is written."""
+
+    def __init__(self, kind, **options):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(5, 7, batch_first=True, **options)
+        self.head = nn.Linear(7 * (2 if options.get("bidirectional") else 1), 3)
+
+    def forward(self, X):
+        out, _ = self.rnn(X)
+        return self.head(out[:, -1])
+
+
 MODELS = {   # name: (constructor, one example's shape)
     "mlp": (_mlp, (784,)),
     "lenet5": (lambda: convnets.LeNet5(), (1, 32, 32)),
@@ -54,6 +67,11 @@ MODELS = {   # name: (constructor, one example's shape)
                                                 nn.AdaptiveAvgPool2d(), nn.Flatten(),
                                                 nn.Softmax()), (1, 11, 11)),
     "residual_in_forward": (_Residual, (4, 5, 5)),
+    "lstm_two_layers_bidirectional": (lambda: _Sequence("LSTM", num_layers=2, bidirectional=True), (6, 5)),
+    "gru": (lambda: _Sequence("GRU"), (6, 5)),
+    "rnn_relu_without_bias": (lambda: _Sequence("RNN", nonlinearity="relu", bias=False), (6, 5)),
+    "transformer_encoder_layer": (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16,
+                                                                     batch_first=True), (5, 8)),
     "layer_norm": (lambda: nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.ReLU(),
                                          nn.LayerNorm(8, elementwise_affine=False)), (6,)),
 }

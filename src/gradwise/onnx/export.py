@@ -8,8 +8,9 @@ become named initializers; any other constant the forward pass made becomes an i
 too. What the forward pass did in Python around the ops (a residual's +, an Inception
 block's concatenation) is in the graph as the ops it ran.
 
-The recurrent layers' fused ops (RNN, LSTM, GRU) and indexing with arrays are not exported
-yet: an op without a converter raises NotImplementedError naming it. The batch axis stays free ("N")
+The recurrent layers are unrolled over the example's sequence length (onnx/recurrent.py).
+Indexing with arrays is not exported: an op without a converter raises NotImplementedError
+naming it. The batch axis stays free ("N")
 unless dynamic_batch=False: a reshape that kept the batch size writes 0 ("copy that axis")
 for it.
 """
@@ -20,6 +21,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..io import atomic_write
 from ..tensor import Tensor, to_numpy
+from . import recurrent
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
@@ -261,6 +263,7 @@ CONVERTERS = {
         "Expand", [xs[0], g.constant(list(fn.shape), "shape", np.int64)], [y]),
     "Concatenate": lambda g, fn, xs, y, ts: g.node("Concat", xs, [y], axis=int(fn.axis) % ts[0].ndim),
     "Stack": _stack, "Pad": _pad, "GetItem": _getitem, "Embedding": _embedding,
+    "RNN": recurrent.rnn, "GRU": recurrent.gru, "LSTM": recurrent.lstm,
     "Sum": _reduce("ReduceSum", 13), "Mean": _reduce("ReduceMean", 18),
     "Max": _reduce("ReduceMax", 18), "Min": _reduce("ReduceMin", 18),
 }
