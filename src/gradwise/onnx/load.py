@@ -59,7 +59,8 @@ class OnnxModel(Module):
         known = set(self._params) | set(self._constants) | {o for n in graph.node for o in n.output}
         self.input_names = [i.name for i in graph.input if i.name not in known]
         self.output_names = [o.name for o in graph.output]
-        self._nodes = [(n.op_type, list(n.input), list(n.output), _attributes(n), n.name) for n in graph.node]
+        self._nodes = [(n.op_type, list(n.input), list(n.output), _attributes(n) | {"_outputs": len(n.output)},
+                        n.name) for n in graph.node]
 
     def forward(self, *inputs):
         if len(inputs) != len(self.input_names):

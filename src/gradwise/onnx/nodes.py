@@ -13,21 +13,10 @@ from .. import ops
 from ..ops import activation as _act
 from ..ops import conv as _conv
 from ..ops import normalization as _norm
-from ..tensor import Tensor, to_numpy
+from ..tensor import Tensor
+from .common import Unsupported, _axes_of, _const, _values
 from .export import _onnx
-
-
-class Unsupported(NotImplementedError):
-    """An op or an attribute value that gradwise does not run."""
-
-
-def _values(x) -> np.ndarray:
-    """The numbers of a tensor that the graph uses as settings (shapes, axes, pads)."""
-    return np.asarray(to_numpy(x))
-
-
-def _const(arr) -> Tensor:
-    return Tensor(np.asarray(arr))
+from .shapes import SHAPES
 
 
 # ---- elementwise and matrix ops --------------------------------------------------------
@@ -106,80 +95,7 @@ def _cast(x, a, opset):
     return [ops.astype(x[0], dtype)]
 
 
-# ---- shapes -----------------------------------------------------------------------------
-def _axes_of(x, a, opset, since: int):
-    """Axes from the attribute (opsets before `since`) or the second input (from it on)."""
-    if opset < since:
-        return a.get("axes")
-    return None if len(x) < 2 or x[1] is None else [int(v) for v in _values(x[1]).reshape(-1)]
-
-
-def _reshape(x, a, opset):
-    shape = [int(v) for v in _values(x[1])]
-    if not a.get("allowzero", 0):
-        shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
-    return [x[0].reshape(*shape)]
-
-
-def _flatten(x, a, opset):
-    axis = int(a.get("axis", 1))
-    axis = axis + x[0].ndim if axis < 0 else axis
-    return [x[0].reshape(math.prod(x[0].shape[:axis]), math.prod(x[0].shape[axis:]))]
-
-
-def _transpose(x, a, opset):
-    perm = a.get("perm") or list(range(x[0].ndim))[::-1]
-    return [ops.permute(x[0], *perm)]
-
-
-def _unsqueeze(x, a, opset):
-    axes = _axes_of(x, a, opset, 13)
-    n = x[0].ndim + len(axes)
-    axes = sorted(int(ax) % n for ax in axes)
-    shape = list(x[0].shape)
-    for ax in axes:
-        shape.insert(ax, 1)
-    return [x[0].reshape(*shape)]
-
-
-def _squeeze(x, a, opset):
-    axes = _axes_of(x, a, opset, 13)
-    if axes is None:
-        return [x[0].reshape(*[n for n in x[0].shape if n != 1])]
-    drop = {int(ax) % x[0].ndim for ax in axes}
-    return [x[0].reshape(*[n for i, n in enumerate(x[0].shape) if i not in drop])]
-
-
-def _expand(x, a, opset):
-    shape = np.broadcast_shapes(x[0].shape, tuple(int(v) for v in _values(x[1])))
-    return [ops.broadcast_to(x[0], shape)]
-
-
-def _concat(x, a, opset):
-    parts = [t for t in x if t is not None and t.size > 0] or [x[0]]
-    return [ops.concatenate(parts, axis=int(a["axis"]))]
-
-
-def _pad(x, a, opset):
-    mode = a.get("mode", "constant")
-    if mode != "constant":
-        raise Unsupported(f"Pad: mode {mode!r} (gradwise pads with a constant)")
-    if opset < 11:
-        pads, value, axes = a["pads"], a.get("value", 0.0), None
-    else:
-        pads = [int(v) for v in _values(x[1])]
-        value = _values(x[2]).item() if len(x) > 2 and x[2] is not None and x[2].size else 0
-        axes = [int(v) for v in _values(x[3])] if len(x) > 3 and x[3] is not None else None
-    axes = [ax % x[0].ndim for ax in (axes if axes is not None else range(x[0].ndim))]
-    k = len(axes)
-    width = [(0, 0)] * x[0].ndim
-    for i, ax in enumerate(axes):
-        width[ax] = (int(pads[i]), int(pads[i + k]))
-    if any(b < 0 or e < 0 for b, e in width):
-        raise Unsupported("Pad: negative pads (cropping)")
-    return [ops.pad(x[0], tuple(width), value=value)]
-
-
+# ---- reductions, selection and constants ------------------------------------------------
 def _reduce(fn, since: int, empty=None):
     def run(x, a, opset):
         axes = _axes_of(x, a, opset, since)
@@ -329,6 +245,21 @@ def _batch_norm(x, a, opset):
     return [_norm.BatchNorm(float(a.get("epsilon", 1e-5)), _values(mean), _values(var))(X, scale, B)]
 
 
+def _layer_norm(x, a, opset):
+    """Over the axes from `axis` on; Scale (and B) broadcast over them."""
+    X = x[0]
+    axis = int(a.get("axis", -1)) % X.ndim
+    affine = [t for t in x[1:3] if t is not None]
+    eps = float(a.get("epsilon", 1e-5))
+    Y = _norm.LayerNorm(X.ndim - axis, eps)(X, *affine)
+    if a["_outputs"] == 1:
+        return [Y]
+    axes = tuple(range(axis, X.ndim))               # the statistics, as the optional outputs
+    mean = X.mean(axis=axes, keepdims=True)
+    var = ((X - mean) * (X - mean)).mean(axis=axes, keepdims=True)
+    return [Y, mean, (var + eps).sqrt() ** -1]
+
+
 def _lrn(x, a, opset):
     """y = x / (bias + alpha / size * sum of x^2 over `size` neighbouring channels)^beta."""
     X = x[0]
@@ -356,13 +287,12 @@ IMPORTERS = {
     "Softmax": _softmax(False), "LogSoftmax": _softmax(True),
     "Max": _fold(ops.maximum), "Min": _fold(ops.minimum), "Sum": _fold(ops.add),
     "Clip": _clip, "Cast": _cast, "Where": _where,
-    "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose,
-    "Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Expand": _expand, "Concat": _concat, "Pad": _pad,
     "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean, 18),
     "ReduceMax": _reduce(ops.max, 18, -np.inf), "ReduceMin": _reduce(ops.min, 18, np.inf),
     "Identity": lambda x, a, opset: [x[0]], "Dropout": _dropout,
     "Constant": _constant, "ConstantOfShape": _constant_of_shape,
     "Conv": _conv2d, "MaxPool": _max_pool, "AveragePool": _average_pool,
     "GlobalAveragePool": _global_pool(ops.mean), "GlobalMaxPool": _global_pool(ops.max),
-    "BatchNormalization": _batch_norm, "LRN": _lrn,
+    "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm, "LRN": _lrn,
+    **SHAPES,
 }
