@@ -22,9 +22,8 @@ system (threadpoolctl): the question is whether preparing batches overlaps train
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
+from mlp_core import init_params as mlp_init_params
 
 NAME = "data_loader"
 DESCRIPTION = ("MLP 784-100-100-10 on 28x28 images with crop+flip+rotation augmentation, "
@@ -46,15 +45,8 @@ def make_data(cfg):
 
 
 def init_params(cfg):
-    """[W1, b1, W2, b2, W3, b3], PyTorch's default Linear init, float32."""
-    rng = np.random.default_rng(cfg["seed"] + 1)
-    params = []
-    sizes = cfg["sizes"]
-    for n_in, n_out in itertools.pairwise(sizes):
-        bound = 1.0 / np.sqrt(n_in)
-        params.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32))
-        params.append(rng.uniform(-bound, bound, n_out).astype(np.float32))
-    return params
+    """[W1, b1, W2, b2, W3, b3], PyTorch's default Linear init, float32 (the MLP benchmark's)."""
+    return mlp_init_params(cfg)
 
 
 def sanity(results: dict) -> list:
