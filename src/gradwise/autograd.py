@@ -102,17 +102,21 @@ class Function:
             OP_REGISTRY[cls.__name__] = cls
 
     def __call__(self, *inputs) -> Tensor:
-        for i, x in enumerate(inputs):
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{type(self).__name__}: input {i} is a {type(x).__name__}, not a "
-                                f"Tensor; make one with gradwise.tensor(...)")
-        xs = [x.data for x in inputs]
-        if self.float_valued:
-            xs = [a if a.dtype.kind in "fc" else a.astype(float_dtype(a.dtype)) for a in xs]
-        y = self.forward(*xs)
+        try:
+            xs = [x.data for x in inputs]
+            if self.float_valued:
+                xs = [a if a.dtype.kind in "fc" else a.astype(float_dtype(a.dtype)) for a in xs]
+            y = self.forward(*xs)
+        except (AttributeError, TypeError):
+            _check_tensors(self, inputs)  # an array for a Tensor fails above: say so instead
+            raise
         out = _wrap(y) if type(y) is np.ndarray else Tensor(y)  # Tensor() converts scalars
         if _mode.enabled:
-            needs = tuple([x._requires_grad for x in inputs])
+            try:
+                needs = tuple([x._requires_grad for x in inputs])
+            except AttributeError:
+                _check_tensors(self, inputs)
+                raise
             if True in needs:
                 out._requires_grad = True
                 out.creator = self
@@ -130,6 +134,15 @@ class Function:
         """Drop the saved arrays and inputs once backward has used them."""
         self.__dict__.clear()
         self._freed = True
+
+
+def _check_tensors(fn: Function, inputs) -> None:
+    """Raise a TypeError naming the op and the first input that is not a Tensor. Called only
+    after an op failed, so the check costs nothing on the way every op takes."""
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{type(fn).__name__}: input {i} is a {type(x).__name__}, not a "
+                            f"Tensor; make one with gradwise.tensor(...)") from None
 
 
 def float_dtype(dtype) -> np.dtype:
