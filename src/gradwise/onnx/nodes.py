@@ -13,8 +13,8 @@ from .. import ops
 from ..ops import activation as _act
 from ..ops import conv as _conv
 from ..ops import normalization as _norm
-from ..tensor import Tensor
-from .common import Unsupported, _axes_of, _const, _values
+from ..tensor import Tensor, to_numpy
+from .common import Unsupported, _axes_of, _const
 from .export import _onnx
 from .shapes import SHAPES
 
@@ -82,8 +82,8 @@ def _softmax(log: bool):
 
 def _clip(x, a, opset):
     lo, hi = (a.get("min"), a.get("max")) if opset < 11 else (
-        _values(x[1]).item() if len(x) > 1 and x[1] is not None else None,
-        _values(x[2]).item() if len(x) > 2 and x[2] is not None else None)
+        to_numpy(x[1]).item() if len(x) > 1 and x[1] is not None else None,
+        to_numpy(x[2]).item() if len(x) > 2 and x[2] is not None else None)
     if lo is None and hi is None:
         return [x[0]]
     return [ops.clip(x[0], lo, hi)]
@@ -114,7 +114,7 @@ def _reduce(fn, since: int, empty=None):
 
 
 def _where(x, a, opset):
-    return [ops.where(_values(x[0]).astype(bool), x[1], x[2])]
+    return [ops.where(to_numpy(x[0]).astype(bool), x[1], x[2])]
 
 
 def _constant(x, a, opset):
@@ -131,12 +131,12 @@ def _constant(x, a, opset):
 def _constant_of_shape(x, a, opset):
     _, _, numpy_helper = _onnx()
     value = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
-    shape = tuple(int(v) for v in _values(x[0]))
+    shape = tuple(int(v) for v in to_numpy(x[0]))
     return [_const(np.full(shape, value.reshape(-1)[0], dtype=value.dtype))]
 
 
 def _dropout(x, a, opset):
-    if len(x) > 2 and x[2] is not None and bool(_values(x[2])):
+    if len(x) > 2 and x[2] is not None and bool(to_numpy(x[2])):
         raise Unsupported("Dropout: training_mode=True (the loaded graph runs inference)")
     return [x[0], _const(np.ones(x[0].shape, dtype=bool))]
 
@@ -242,7 +242,7 @@ def _batch_norm(x, a, opset):
     if a.get("training_mode", 0):
         raise Unsupported("BatchNormalization: training_mode=1 (the loaded graph runs inference)")
     X, scale, B, mean, var = x[:5]
-    return [_norm.BatchNorm(float(a.get("epsilon", 1e-5)), _values(mean), _values(var))(X, scale, B)]
+    return [_norm.BatchNorm(float(a.get("epsilon", 1e-5)), to_numpy(mean), to_numpy(var))(X, scale, B)]
 
 
 def _layer_norm(x, a, opset):

@@ -8,11 +8,12 @@ import math
 import numpy as np
 
 from .. import ops
-from .common import Unsupported, _axes_of, _values
+from ..tensor import to_numpy
+from .common import Unsupported, _axes_of
 
 
 def _reshape(x, a, opset):
-    shape = [int(v) for v in _values(x[1])]
+    shape = [int(v) for v in to_numpy(x[1])]
     if not a.get("allowzero", 0):
         shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
     return [x[0].reshape(*shape)]
@@ -48,7 +49,7 @@ def _squeeze(x, a, opset):
 
 
 def _expand(x, a, opset):
-    shape = np.broadcast_shapes(x[0].shape, tuple(int(v) for v in _values(x[1])))
+    shape = np.broadcast_shapes(x[0].shape, tuple(int(v) for v in to_numpy(x[1])))
     return [ops.broadcast_to(x[0], shape)]
 
 
@@ -64,9 +65,9 @@ def _pad(x, a, opset):
     if opset < 11:
         pads, value, axes = a["pads"], a.get("value", 0.0), None
     else:
-        pads = [int(v) for v in _values(x[1])]
-        value = _values(x[2]).item() if len(x) > 2 and x[2] is not None and x[2].size else 0
-        axes = [int(v) for v in _values(x[3])] if len(x) > 3 and x[3] is not None else None
+        pads = [int(v) for v in to_numpy(x[1])]
+        value = to_numpy(x[2]).item() if len(x) > 2 and x[2] is not None and x[2].size else 0
+        axes = [int(v) for v in to_numpy(x[3])] if len(x) > 3 and x[3] is not None else None
     axes = [ax % x[0].ndim for ax in (axes if axes is not None else range(x[0].ndim))]
     k = len(axes)
     width = [(0, 0)] * x[0].ndim
@@ -79,7 +80,7 @@ def _pad(x, a, opset):
 
 def _gather(x, a, opset):
     """np.take(data, indices, axis) as indexing, so the data keeps its gradient."""
-    data, indices = x[0], _values(x[1]).astype(np.int64)
+    data, indices = x[0], to_numpy(x[1]).astype(np.int64)
     axis = int(a.get("axis", 0)) % data.ndim
     return [data[(slice(None),) * axis + (indices,)]]
 
@@ -89,9 +90,9 @@ def _slice(x, a, opset):
     if opset < 10:
         starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
     else:
-        starts, ends = (list(_values(v).reshape(-1)) for v in x[1:3])
-        axes = list(_values(x[3]).reshape(-1)) if len(x) > 3 and x[3] is not None else None
-        steps = list(_values(x[4]).reshape(-1)) if len(x) > 4 and x[4] is not None else None
+        starts, ends = (list(to_numpy(v).reshape(-1)) for v in x[1:3])
+        axes = list(to_numpy(x[3]).reshape(-1)) if len(x) > 3 and x[3] is not None else None
+        steps = list(to_numpy(x[4]).reshape(-1)) if len(x) > 4 and x[4] is not None else None
     axes = range(len(starts)) if axes is None else axes
     steps = [1] * len(starts) if steps is None else steps
     index = [slice(None)] * x[0].ndim
@@ -104,7 +105,7 @@ def _split(x, a, opset):
     axis = int(a.get("axis", 0)) % x[0].ndim
     n = x[0].shape[axis]
     sizes = a.get("split") if opset < 13 else (
-        [int(v) for v in _values(x[1])] if len(x) > 1 and x[1] is not None else None)
+        [int(v) for v in to_numpy(x[1])] if len(x) > 1 and x[1] is not None else None)
     if sizes is None:
         parts = int(a.get("num_outputs", 0)) or a["_outputs"]
         step = -(-n // parts)                       # ONNX: equal parts, the last one smaller
