@@ -129,6 +129,30 @@ def test_relu_backward_on_any_layout(impl, layout, dtype):
     assert dZ.dtype == dtype and dZ.reshape(-1)[5] == 0
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "mixed", "strided", "1-D"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
+    """y += a x in place: the same bits as NumPy's y -= lr * x, on every layout (the fused
+    pass where x and y are both C- or both F-ordered, NumPy's otherwise)."""
+    rng = np.random.default_rng(4)
+    y, x = (rng.normal(size=(37, 300)).astype(dtype) for _ in range(2))
+    if layout == "F":
+        y, x = np.asfortranarray(y), np.asfortranarray(x)
+    if layout == "mixed":
+        y = np.asfortranarray(y)
+    if layout == "strided":
+        y, x = y[:, ::2], x[:, ::2]
+    if layout == "1-D":
+        y, x = y.reshape(-1), x.reshape(-1)
+    lr = 0.1
+    expected = y.copy()
+    expected -= lr * x                          # the update as NumPy writes it
+    before = y.ctypes.data, y.strides
+    kernels.axpy(-lr, x, y)
+    np.testing.assert_array_equal(y, expected)
+    assert (y.ctypes.data, y.strides) == before
+
+
 def test_layout_helpers():
     X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     Xb = kernels.batch_last(X)

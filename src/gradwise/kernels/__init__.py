@@ -3,10 +3,10 @@
 The floor between the arrays and the ops. An op reads like the math (`col = im2col(X)`,
 `Z = W @ col + b`, `dW = dZ @ col.T`) and calls these for the loops NumPy has no single
 call for: im2col and its adjoint col2im, max and average pooling forward and backward,
-ReLU's backward. They are written in plain NumPy (reference.py: strided views, one pass
-per window pixel); pooling and ReLU's backward also compiled with numba (compiled.py: one
-fused pass, cached on disk), computing the same numbers in the same
-order.
+ReLU's backward, and axpy (y += a x, an optimizer's update). They are written in plain NumPy
+(reference.py: strided views, one pass per window pixel); all but im2col and col2im also
+compiled with numba (compiled.py: one fused pass, cached on disk), computing the same
+numbers in the same order.
 
 The compiled ones are used when numba imports (it is a dependency; GRADWISE_KERNELS=numpy
 or use("numpy") picks the NumPy ones, as the tests do to compare them). Arrays in and out
@@ -32,6 +32,7 @@ __all__ = [
     "BATCH_LAST",
     "avg_pool",
     "avg_pool_backward",
+    "axpy",
     "batch_last",
     "batch_last_matrix",
     "col2im",
@@ -126,3 +127,20 @@ def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
         return reference.relu_backward(dA, A)
     back = np.argsort(order)
     return impl.relu_backward(dA.transpose(order), A.transpose(order)).transpose(back)
+
+
+def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
+    """y += a x, in place; a is taken in y's dtype. One pass over memory where x and y are
+    both C- or both F-ordered, of one shape and dtype (an optimizer's W -= lr dW; NumPy
+    writes a temporary as large as W and reads it back, a second pass). The same numbers
+    either way: each element is y + (a x), rounded twice."""
+    a = y.dtype.type(a)
+    impl = _kernels()
+    if (impl is reference or x.shape != y.shape or x.dtype != y.dtype or y.dtype.kind != "f"
+            or not y.flags.writeable):
+        return reference.axpy(a, x, y)
+    if x.flags.c_contiguous and y.flags.c_contiguous:
+        return impl.axpy(a, x.reshape(-1), y.reshape(-1))
+    if x.flags.f_contiguous and y.flags.f_contiguous:
+        return impl.axpy(a, x.T.reshape(-1), y.T.reshape(-1))
+    return reference.axpy(a, x, y)

@@ -1,4 +1,4 @@
-"""Pooling and ReLU's backward compiled with numba: the loops of reference.py fused into one
+"""Pooling, ReLU's backward and axpy compiled with numba: the loops of reference.py fused into one
 pass each, on batch-last arrays (see layout.py). NumPy needs a pass per window pixel for
 these, with masks and temporaries between the passes; a fused loop reads the input once.
 
@@ -109,6 +109,12 @@ def _relu_backward(dA, A, dZ):
         dZ[t] = dA[t] if A[t] > 0 else 0
 
 
+@njit(**_jit)
+def _axpy(a, x, y):
+    for t in range(y.size):
+        y[t] += a * x[t]
+
+
 # ---- the interface of reference.py ------------------------------------------------------
 def max_pool(X, f, s, pad, out_hw, arg_dtype):
     lowest = -np.inf if X.dtype.kind == "f" else np.iinfo(X.dtype).min
@@ -129,6 +135,10 @@ def avg_pool(X, f, s, pad, out_hw):
 def avg_pool_backward(dZ, shape, f, s, pad):
     scale = dZ.dtype.type(1.0 / (f[0] * f[1]))
     return _avg_pool_backward(dZ, shape[1], shape[2], f[0], f[1], s[0], s[1], pad[0][0], pad[1][0], scale)
+
+
+def axpy(a, x, y):  # x, y: 1-D, contiguous (the flat memory of two arrays laid out alike)
+    _axpy(a, x, y)
 
 
 def relu_backward(dA, A):

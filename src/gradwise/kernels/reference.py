@@ -111,6 +111,11 @@ def avg_pool_backward(dZ, shape, f, s, pad):
     return _cropped(dXp, pad, shape)
 
 
+def axpy(a, x, y):
+    """y += a x in place (BLAS's axpy): NumPy makes the temporary a x, then adds it."""
+    y += a * x
+
+
 def relu_backward(dA, A):
     """dZ = dA where A > 0, else 0 (0 at z = 0, as PyTorch)."""
     dZ = np.zeros(dA.shape, dA.dtype)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from .optimizer import Optimizer
 
 
@@ -49,9 +50,9 @@ class SGD(Optimizer):
                 v = state["momentum_buffer"] = np.array(g, dtype=w.dtype)
             else:
                 v *= mu
-                v += (1.0 - group["dampening"]) * g
+                kernels.axpy(1.0 - group["dampening"], g, v)  # v += (1 - dampening) g
             g = g + mu * v if group["nesterov"] else v
-        w -= lr * g
+        kernels.axpy(-lr, g, w)  # W -= lr g, in one pass over W and g
 
 
 class Momentum(Optimizer):
