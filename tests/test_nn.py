@@ -4,7 +4,7 @@ import pytest
 
 import gradwise as gw
 import gradwise.functional as F
-from gradwise import nn
+from gradwise import nn, optim
 from gradwise.models import XOR, Perceptron
 
 
@@ -54,6 +54,37 @@ def test_linear_weight_layout_and_forward():
     np.testing.assert_allclose(lin(X).data, X.data @ lin.W.data.T + lin.b.data, rtol=1e-6)
     assert nn.Linear(5, 2, bias=False).b is None
     assert [n for n, _ in nn.Linear(5, 2, bias=False).named_parameters()] == ["W"]
+
+
+def test_linear_keeps_W_column_major_and_gives_the_same_numbers_with_a_row_major_one(tmp_path):
+    """W (out, in) lives in Fortran order, so X W^T needs no transposed operand; dW comes back
+    in W's order (the optimizer's one-pass update), through saving, loading and SGD. A W the
+    user replaces by a C-ordered array trains to the same numbers (at these sizes, bit for bit)."""
+    gw.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    twin = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    twin.load_state_dict(model.state_dict())
+    for lin in (model[0], model[2]):
+        assert lin.W.data.flags.f_contiguous and not lin.W.data.flags.c_contiguous
+    for lin in (twin[0], twin[2]):
+        assert lin.W.data.flags.f_contiguous                 # load_state_dict copies in place
+        lin.W.data = np.ascontiguousarray(lin.W.data)
+    X, y = gw.randn(8, 6), gw.tensor(np.arange(8) % 3)
+    opts = [optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in (model, twin)]
+    for _ in range(3):
+        for m, opt in zip((model, twin), opts):
+            opt.zero_grad()
+            F.cross_entropy(m(X), y).backward()
+            opt.step()
+        assert model[0].W.grad.flags.f_contiguous and twin[0].W.grad.flags.c_contiguous
+        np.testing.assert_array_equal(model[0].W.grad, twin[0].W.grad)
+    for a, b in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert model[0].W.data.flags.f_contiguous                # the update kept the layout
+    gw.save(model.state_dict(), tmp_path / "m.npz")
+    back = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    back.load_state_dict(gw.load(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(back(X).data, model(X).data)
 
 
 def test_wrong_input_width_names_the_layer_and_shapes():
