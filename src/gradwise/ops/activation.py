@@ -20,36 +20,19 @@ def _elementwise(kernel, z: np.ndarray) -> np.ndarray:
     per thread (backend.parallel_for) when z is a large dense float array; otherwise on z
     at once: the same numbers either way, each chunk computed as in the whole."""
     out = np.empty_like(z)
-    order = kernels.dense_order(z)
-    if order is not None and z.dtype.kind == "f" and out.transpose(order).flags.c_contiguous:
-        flat, flat_out = z.transpose(order).reshape(-1), out.transpose(order).reshape(-1)
-        if is_grad_enabled():
-            kernel(flat, flat_out)
-        else:
+    if z.size >= 2 * _MIN_CHUNK and z.dtype.kind == "f" and not is_grad_enabled():
+        order = kernels.dense_order(z)
+        if order is not None and out.transpose(order).flags.c_contiguous:
+            flat, flat_out = z.transpose(order).reshape(-1), out.transpose(order).reshape(-1)
             backend.parallel_for(lambda i, j: kernel(flat[i:j], flat_out[i:j]), flat.size,
                                  grain=_GRAIN, min_chunk=_MIN_CHUNK)
-    else:
-        kernel(z, out)
+            return out
+    kernel(z, out)  # small arrays: a hand-off to another thread costs more than it saves
     return out
 
 
-_zeros = {}
-
-
 def _relu_into(z: np.ndarray, out: np.ndarray) -> None:
-    """out = max(z, 0). NumPy's maximum against a scalar runs one number at a time; against
-    an array of zeros it is vectorized, so 1-D runs are taken in rows of
-    _GRAIN against one cached row of zeros."""
-    if z.ndim != 1:
-        np.maximum(z, 0, out=out)
-        return
-    n = z.size - z.size % _GRAIN
-    if n:
-        zero = _zeros.get((z.dtype, _GRAIN))
-        if zero is None:
-            zero = _zeros[z.dtype, _GRAIN] = np.zeros(_GRAIN, z.dtype)
-        np.maximum(z[:n].reshape(-1, _GRAIN), zero, out=out[:n].reshape(-1, _GRAIN))
-    np.maximum(z[n:], 0, out=out[n:])
+    np.maximum(z, 0, out=out)
 
 
 class Step(Function):
