@@ -26,9 +26,9 @@ class WeightLayer(Module):
 
     TORCH_NAMES = {"W": "weight", "b": "bias"}
 
-    def _make_parameters(self, W_shape: tuple, bias: bool, init_name, dtype, order="C") -> None:
+    def _make_parameters(self, W_shape: tuple, bias: bool, init_name, dtype) -> None:
         dtype = dtype or backend.get_default_dtype()
-        self.W = Parameter(np.empty(W_shape, dtype=dtype, order=order))
+        self.W = Parameter(np.empty(W_shape, dtype=dtype))
         self.b = Parameter(np.zeros(W_shape[0], dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("b", None)
@@ -57,11 +57,6 @@ class WeightLayer(Module):
 class Linear(WeightLayer):
     """Z = X W^T + b, with W of shape (out_features, in_features) as in the course's W[l]
     (n[l], n[l-1]) and in PyTorch. init: see WeightLayer.
-
-    W is kept in column-major (Fortran) memory: W^T is then a plain C-contiguous matrix and
-    the forward GEMM X W^T has no transposed operand (see ops/linear.py). Its shape, values
-    and everything a user does with it are as in PyTorch; a W replaced by a C-ordered array
-    still works, one transposed GEMM slower.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -70,8 +65,7 @@ class Linear(WeightLayer):
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear: sizes must be positive, got ({in_features}, {out_features})")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self._make_parameters((self.out_features, self.in_features), bias, init, dtype,
-                              order="F")
+        self._make_parameters((self.out_features, self.in_features), bias, init, dtype)
 
     def forward(self, X: Tensor) -> Tensor:
         if X.ndim == 0 or X.shape[-1] != self.in_features:
