@@ -5,6 +5,7 @@ import pytest
 import gradwise as gw
 import gradwise.functional as F
 from gradwise import nn, optim
+from gradwise.check import gradcheck
 from gradwise.models import XOR, Perceptron
 
 
@@ -90,6 +91,23 @@ def test_linear_computes_batch_last_and_a_W_in_either_memory_order_trains_alike(
     back = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
     back.load_state_dict(gw.load(tmp_path / "m.npz"))
     np.testing.assert_array_equal(back(X).data, twin(X).data)
+
+
+@pytest.mark.parametrize("x_order", ["C", "F"])
+@pytest.mark.parametrize("w_order", ["C", "F"])
+def test_linear_gradchecks_and_matches_numpy_on_every_memory_order(x_order, w_order):
+    """The op takes its GEMMs in whichever order the arrays come: a user's row-major batch,
+    the batch-last activations of the layer before, a W in either order. float64 gradcheck
+    for each pair, and the forward equal to X W^T + b."""
+    rng = np.random.default_rng(5)
+    X = np.asarray(rng.normal(size=(7, 4)), order=x_order)
+    W = np.asarray(rng.normal(size=(3, 4)), order=w_order)
+    b = rng.normal(size=3)
+    Xt, Wt, bt = (gw.tensor(a, requires_grad=True) for a in (X, W, b))
+    Xt.data, Wt.data = X, W                    # keep the memory order the test asked for
+    assert Xt.data.flags.f_contiguous == (x_order == "F") and Wt.data.flags.f_contiguous == (w_order == "F")
+    np.testing.assert_allclose(F.linear(Xt, Wt, bt).data, X @ W.T + b, rtol=1e-12)
+    gradcheck(F.linear, (Xt, Wt, bt))
 
 
 def test_wrong_input_width_names_the_layer_and_shapes():
