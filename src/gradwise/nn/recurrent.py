@@ -181,30 +181,29 @@ class RNN(_Recurrent):
     mode = "RNN"
 
 
-class LSTM(_Recurrent):
+class _Gated(_Recurrent):
+    """LSTM and GRU: PyTorch's signature, which has no nonlinearity (the gates fix theirs)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype)
+
+
+class LSTM(_Gated):
     """Long short-term memory, gates i, f, g, o (PyTorch's order):
         c<t> = Gamma_f * c<t-1> + Gamma_i * tanh(z_g),   a<t> = Gamma_o * tanh(c<t>)
     forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n)). See the module docstring."""
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype=dtype)
 
-
-class GRU(_Recurrent):
+class GRU(_Gated):
     """Gated recurrent unit, gates r, z, n (PyTorch's order):
         a<t> = (1 - Gamma_z) * tanh(W_in x<t> + b_in + Gamma_r * (W_hn a<t-1> + b_hn)) + Gamma_z * a<t-1>
     (the course's update gate Gamma_u is 1 - Gamma_z). forward(input, h_0=None) -> (output, h_n)."""
 
     mode = "GRU"
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype=dtype)
 
 
 # ---- cells: one time step ------------------------------------------------------------------
