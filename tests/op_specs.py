@@ -569,9 +569,9 @@ spec("BatchNorm", "eval-4d",
 
 
 # ---- convolution and pooling (NCHW) ------------------------------------------------------
-def _conv_shapes(stride=1, pad=0, dil=1, bias=True, same_pad=False):
+def _conv_shapes(stride=1, pad=0, dil=1, bias=True, same_pad=False, filters=(1, 3)):
     def shapes(draw):
-        m, C, F_ = draw(1, 2), draw(1, 2), draw(1, 3)
+        m, C, F_ = draw(1, 2), draw(1, 2), draw(*filters)
         fh, fw = draw(1, 3), draw(1, 3)
         hw = []
         for f in (fh, fw):
@@ -589,6 +589,12 @@ for _name, _kw in [("plain", {}), ("stride-2-pad-1", dict(stride=2, padding=1)),
     spec("Conv2d", _name, lambda X, W, b, kw=_kw: F.conv2d(X, W, b, **kw),
          lambda X, W, b, kw=_kw: tF.conv2d(X, W, b, **kw),
          _conv_shapes(stride=1, pad=min(_p) if isinstance(_p, tuple) else _p, dil=_kw.get("dilation", 1)),
+         real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
+# more filters than kernels.DIRECT_MAX_FILTERS: the GEMM on im2col's columns (fewer: the direct sum)
+for _name, _kw in [("many-filters", {}), ("many-filters-stride-2-pad-1", dict(stride=2, padding=1))]:
+    spec("Conv2d", _name, lambda X, W, b, kw=_kw: F.conv2d(X, W, b, **kw),
+         lambda X, W, b, kw=_kw: tF.conv2d(X, W, b, **kw),
+         _conv_shapes(pad=_kw.get("padding", 0), filters=(7, 9)),
          real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "no-bias-same", lambda X, W: F.conv2d(X, W, padding="same"),
      lambda X, W: tF.conv2d(X, W, padding="same"), _conv_shapes(bias=False, same_pad=True),

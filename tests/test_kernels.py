@@ -101,6 +101,54 @@ def test_pooling_is_the_reference_bit_for_bit(shape, f, s, pad, d, dtype):
     np.testing.assert_array_equal(*_both("avg_pool_backward", dZ, shape, f, s, pad))
 
 
+@pytest.mark.parametrize("shape,f,s,pad,d", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_filters,bias", [(1, True), (2, False), (5, True)])  # pairs and one alone
+def test_the_direct_convolution_is_the_gemm_on_the_columns(shape, f, s, pad, d, dtype, n_filters, bias):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=shape).astype(dtype)
+    W = rng.normal(size=(n_filters, shape[0], *f)).astype(dtype)
+    b = rng.normal(size=n_filters).astype(dtype) if bias else None
+    out_hw = _out_hw(shape, f, s, pad, d)
+    col = kernels.im2col(X, f, s, pad, d, out_hw, bias_row=bias)
+    W2 = W.reshape(n_filters, -1)
+    expected = ((np.concatenate([W2, b[:, None]], axis=1) if bias else W2) @ col).reshape(
+        n_filters, *out_hw, shape[3])
+    Xp = reference._padded(X, pad)
+    Zr = reference.conv_direct(Xp, W, b, s, d, np.empty_like(expected))
+    Zc = compiled.conv_direct(Xp, W, b, s, d, np.empty_like(expected))
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(Zr, expected, **tol)
+    np.testing.assert_allclose(Zc, Zr, **tol)   # the compiled sum may fuse w x + z (an FMA)
+    for use in ("numba", "numpy"):
+        before = kernels.in_use()
+        kernels.use(use)
+        try:
+            Z = kernels.conv_direct(X, W, b, s, pad, d, out_hw)
+        finally:
+            kernels.use(before)
+        assert Z.dtype == dtype and Z.flags.c_contiguous
+        np.testing.assert_allclose(Z, Zr, **tol)
+    # dW: each weight's sum of dZ times the pixels it multiplied, dZ @ col^T
+    dZ = rng.normal(size=expected.shape).astype(dtype)
+    dW = (dZ.reshape(n_filters, -1) @ col[:W2.shape[1]].T).reshape(W.shape)
+    dWr = reference.conv_direct_weight_grad(Xp, dZ, s, d, np.empty_like(W))
+    dWc = compiled.conv_direct_weight_grad(Xp, dZ, s, d, np.full_like(W, np.nan))
+    tol["atol"] *= 10   # sums of up to H_out W_out m products
+    np.testing.assert_allclose(dWr, dW, **tol)
+    np.testing.assert_allclose(dWc, dW, **tol)
+    np.testing.assert_allclose(kernels.conv_direct_weight_grad(X, dZ, W.shape, s, pad, d), dW, **tol)
+
+
+def test_a_layer_convolves_directly_only_with_few_filters_of_its_inputs_dtype():
+    X = np.zeros((1, 8, 8, 2), np.float32)
+    few, many = (np.zeros((n, 1, 3, 3), np.float32) for n in (kernels.DIRECT_MAX_FILTERS,
+                                                                kernels.DIRECT_MAX_FILTERS + 1))
+    assert kernels.conv_direct_pays(few, X) and not kernels.conv_direct_pays(many, X)
+    assert not kernels.conv_direct_pays(few.astype(np.float64), X)    # mixed dtypes: the GEMM
+    assert not kernels.conv_direct_pays(few.astype(np.int64), X.astype(np.int64))
+
+
 def test_max_pool_windows_of_more_than_255_pixels_keep_int32_positions(impl):
     X = np.random.default_rng(2).normal(size=(2, 17, 17, 3)).astype(np.float32)
     Z, arg = kernels.max_pool(X, (17, 17), (1, 1), ((0, 0), (0, 0)), (1, 1))
@@ -204,8 +252,11 @@ def test_pooling_ops_on_each_implementation_match_torch(impl, x_shape, f, s, p):
 @pytest.mark.parametrize("x_shape,w_shape,s,p,d", [((1, 2, 7, 7), (3, 3, 3), 2, 1, 1),
                                                    ((3, 1, 9, 8), (2, 5, 5), 1, 2, 1),
                                                    ((2, 2, 9, 9), (3, 3, 2), 1, 0, 2)])
-def test_conv_on_each_implementation_matches_torch_and_gradchecks(impl, x_shape, w_shape, s, p, d):
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "columns"])
+def test_conv_on_each_implementation_matches_torch_and_gradchecks(impl, x_shape, w_shape, s, p, d,
+                                                                  direct, monkeypatch):
     torch = pytest.importorskip("torch")
+    monkeypatch.setattr(kernels, "DIRECT_MAX_FILTERS", 99 if direct else 0)
     from gradwise.check import gradcheck
     rng = np.random.default_rng(6)
     X = rng.normal(size=x_shape)
@@ -267,9 +318,10 @@ def test_freed_memory_is_kept_for_the_next_step_without_page_faults(tmp_path):
     assert runs["1"][1] < 200 < 1000 < runs["0"][1], runs
 
 
-def test_the_weight_gradient_of_a_small_layer_over_many_columns_is_summed_in_pieces():
+def test_the_weight_gradient_of_a_small_layer_over_many_columns_is_summed_in_pieces(monkeypatch):
     torch = pytest.importorskip("torch")
     from gradwise.ops import conv as conv_ops
+    monkeypatch.setattr(kernels, "DIRECT_MAX_FILTERS", 0)   # the columns' path, not the direct sum
     rng = np.random.default_rng(8)
     X, W, b = rng.normal(size=(40, 1, 28, 28)), rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2)
     dZ2, col = rng.normal(size=(2, 26 * 26 * 40)), rng.normal(size=(10, 26 * 26 * 40))

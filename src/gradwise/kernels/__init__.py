@@ -2,11 +2,11 @@
 
 The floor between the arrays and the ops. An op reads like the math (`col = im2col(X)`,
 `Z = W @ col + b`, `dW = dZ @ col.T`) and calls these for the loops NumPy has no single
-call for: im2col and its adjoint col2im, max and average pooling forward and backward,
-ReLU's backward, and axpy (y += a x, an optimizer's update). They are written in plain NumPy
-(reference.py: strided views, one pass per window pixel); all but im2col and col2im also
-compiled with numba (compiled.py: one fused pass, cached on disk), computing the same
-numbers in the same order.
+call for: im2col and its adjoint col2im, a direct convolution for layers with few filters,
+max and average pooling forward and backward, ReLU's backward, and axpy (y += a x, an
+optimizer's update). They are written in plain NumPy (reference.py: strided views, one pass
+per window pixel); all but im2col and col2im also compiled with numba (compiled.py: one
+fused pass, cached on disk), computing the same numbers in the same order.
 
 The compiled ones are used when numba imports (it is a dependency; GRADWISE_KERNELS=numpy
 or use("numpy") picks the NumPy ones, as the tests do to compare them). Arrays in and out
@@ -36,6 +36,9 @@ __all__ = [
     "batch_last",
     "batch_last_matrix",
     "col2im",
+    "conv_direct",
+    "conv_direct_pays",
+    "conv_direct_weight_grad",
     "from_batch_last",
     "im2col",
     "in_use",
@@ -96,6 +99,37 @@ def im2col(X, f, s, pad, d, out_hw, bias_row: bool = False) -> np.ndarray:
 def col2im(dcol, shape, f, s, pad, d, out_hw) -> np.ndarray:
     """dX (C, H, W, m) = the adjoint of im2col applied to dcol (its first C f_h f_w rows)."""
     return reference.col2im(dcol, shape, f, s, pad, d, out_hw)
+
+
+DIRECT_MAX_FILTERS = 6
+"""Layers with at most this many filters convolve directly (conv_direct), the rest by a
+GEMM on im2col's columns. With few filters the GEMM has as few rows and runs far below
+BLAS's speed, while the columns cost a pass over C f_h f_w times X's memory: LeNet-5's first
+layer (6 filters 5 x 5 on 28 x 28, batch 100) took 1.24 ms as im2col + GEMM and 0.6 ms
+directly. By 8 to 12 filters the GEMM catches up (benchmarks/README.md)."""
+
+
+def conv_direct_pays(W: np.ndarray, X: np.ndarray) -> bool:
+    """Whether conv_direct beats im2col + GEMM for filters W on images X (see
+    DIRECT_MAX_FILTERS); only for floats of one dtype, which it computes in."""
+    return W.shape[0] <= DIRECT_MAX_FILTERS and X.dtype == W.dtype and X.dtype.kind == "f"
+
+
+def conv_direct(X, W, b, s, pad, d, out_hw) -> np.ndarray:
+    """Z (F, H_out, W_out, m): batch-last X (C, H, W, m) convolved with W (F, C, f_h, f_w),
+    plus b (or None), without the columns: each number is b plus its window's products
+    W[f, c, p, q] x, added in the order (c, p, q)."""
+    Z = np.empty((W.shape[0], *out_hw, X.shape[3]), X.dtype)
+    b = None if b is None else np.ascontiguousarray(b, Z.dtype)
+    return _kernels().conv_direct(reference._padded(_dense(X), pad), np.ascontiguousarray(W), b,
+                                  s, d, Z)
+
+
+def conv_direct_weight_grad(X, dZ, W_shape, s, pad, d) -> np.ndarray:
+    """dW of conv_direct for the gradient dZ (F, H_out, W_out, m) of its output: each filter
+    weight's sum of dZ times the pixels it multiplied, without the columns."""
+    dW = np.empty(W_shape, dZ.dtype)
+    return _kernels().conv_direct_weight_grad(reference._padded(_dense(X), pad), _dense(dZ), s, d, dW)
 
 
 def max_pool(X, f, s, pad, out_hw):

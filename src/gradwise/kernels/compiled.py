@@ -1,15 +1,17 @@
-"""Pooling, ReLU's backward and axpy compiled with numba: the loops of reference.py fused into one
-pass each, on batch-last arrays (see layout.py). NumPy needs a pass per window pixel for
-these, with masks and temporaries between the passes; a fused loop reads the input once.
+"""Pooling, ReLU's backward, axpy and the direct convolution compiled with numba: the loops of
+reference.py fused into one pass each, on batch-last arrays (see layout.py). NumPy needs a
+pass per window pixel for these, with masks and temporaries between the passes; a fused loop
+reads the input once.
 
 They run on the calling thread. Threads of their own (numba's prange) would compete with
 BLAS's: between kernels their workers keep spinning, as BLAS's do after each GEMM, and the
 two pools take the cores from each other (benchmarks/README.md has the measurement).
 
 Each computes the same numbers as its NumPy reference in the same order (tests compare them
-bit for bit): the windows are walked pixel (p, q) by pixel, and the innermost loop runs over
-the batch, m contiguous numbers. Compiled once per dtype and cached on disk (cache=True), so
-a second run pays no compile time. Shapes and argument meanings are reference.py's.
+bit for bit; the convolution to rounding, as it fuses each w x + z into one FMA): the
+windows are walked pixel (p, q) by pixel, and the innermost loop runs over the batch, m
+contiguous numbers. Compiled once per dtype and cached on disk (cache=True), so a second
+run pays no compile time. Shapes and argument meanings are reference.py's.
 (im2col and col2im stay in NumPy: on batch-last arrays they are copies and adds of long
 contiguous runs, which NumPy already does at memory speed.)
 """
@@ -103,6 +105,70 @@ def _avg_pool_backward(dZ, H, W, fh, fw, sh, sw, pt, pl, scale):
     return dX
 
 
+@njit(inline="always", **_jit)
+def _axpy2(a0, a1, x, y0, y1, alone):
+    # y0 += a0 x and y1 += a1 x in one pass over x (only y0 when y1 is y0 itself)
+    if alone:
+        for k in range(x.size):
+            y0[k] += a0 * x[k]
+    else:
+        for k in range(x.size):
+            xk = x[k]
+            y0[k] += a0 * xk
+            y1[k] += a1 * xk
+
+
+@njit(fastmath={"contract"}, **_jit)
+def _conv_direct(Xp, W, b, sh, sw, dh, dw, Z):
+    # Z[f, i] (W_out m numbers) += W[f, c, p, q] * the pixels (p, q) of row i's windows: with
+    # stride 1 those are one contiguous run of Xp's row, so the inner loop is W_out m long.
+    # Filters go in pairs, so each pixel read feeds two products.
+    C, _, Wp, m = Xp.shape
+    F, Ho, Wo, _ = Z.shape
+    fh, fw = W.shape[2], W.shape[3]
+    X3, Z3 = Xp.reshape(C, Xp.shape[1], Wp * m), Z.reshape(F, Ho, Wo * m)
+    runs, L = (1, Wo * m) if sw == 1 else (Wo, m)
+    for f in range(0, F, 2):
+        g = f + 1 if f + 1 < F else f      # the pair's second filter; f itself when F is odd
+        for i in range(Ho):
+            z0, z1 = Z3[f, i], Z3[g, i]
+            for k in range(Wo * m):
+                z0[k] = b[f]
+                z1[k] = b[g]
+            for c in range(C):
+                for p in range(fh):
+                    row = X3[c, i * sh + p * dh]
+                    for q in range(fw):
+                        w0, w1 = W[f, c, p, q], W[g, c, p, q]
+                        for r in range(runs):
+                            x = row[(r * sw + q * dw) * m:][:L]
+                            _axpy2(w0, w1, x, z0[r * L:][:L], z1[r * L:][:L], g == f)
+
+
+@njit(fastmath=True, **_jit)
+def _conv_direct_weight_grad(Xp, dZ, sh, sw, dh, dw, dW):
+    # dW[f, c, p, q] = the sum over rows i of dZ[f, i] . (the pixels (p, q) of row i's windows):
+    # dot products of the runs _conv_direct adds, each row of dZ read once for all (c, p, q)
+    C, _, Wp, m = Xp.shape
+    F, Ho, Wo, _ = dZ.shape
+    fh, fw = dW.shape[2], dW.shape[3]
+    X3, D3 = Xp.reshape(C, Xp.shape[1], Wp * m), dZ.reshape(F, Ho, Wo * m)
+    runs, L = (1, Wo * m) if sw == 1 else (Wo, m)
+    dW[...] = 0
+    for f in range(F):
+        for i in range(Ho):
+            for c in range(C):
+                for p in range(fh):
+                    row = X3[c, i * sh + p * dh]
+                    for q in range(fw):
+                        s = dW.dtype.type(0)
+                        for r in range(runs):
+                            x, d = row[(r * sw + q * dw) * m:][:L], D3[f, i, r * L:][:L]
+                            for k in range(L):
+                                s += d[k] * x[k]
+                        dW[f, c, p, q] += s
+
+
 @njit(**_jit)
 def _relu_backward(dA, A, dZ):
     for t in range(dA.size):
@@ -135,6 +201,16 @@ def avg_pool(X, f, s, pad, out_hw):
 def avg_pool_backward(dZ, shape, f, s, pad):
     scale = dZ.dtype.type(1.0 / (f[0] * f[1]))
     return _avg_pool_backward(dZ, shape[1], shape[2], f[0], f[1], s[0], s[1], pad[0][0], pad[1][0], scale)
+
+
+def conv_direct(Xp, W, b, s, d, Z):
+    _conv_direct(Xp, W, np.zeros(W.shape[0], Z.dtype) if b is None else b, s[0], s[1], d[0], d[1], Z)
+    return Z
+
+
+def conv_direct_weight_grad(Xp, dZ, s, d, dW):
+    _conv_direct_weight_grad(Xp, dZ, s[0], s[1], d[0], d[1], dW)
+    return dW
 
 
 def axpy(a, x, y):  # x, y: 1-D, contiguous (the flat memory of two arrays laid out alike)

@@ -51,6 +51,33 @@ def im2col(X, f, s, pad, d, out_hw, col):
     np.copyto(col[:C * f[0] * f[1]].reshape(view.shape), view)
 
 
+def conv_direct(Xp, W, b, s, d, Z):
+    """Z (F, H_out, W_out, m) = b + the sum over window pixels (c, p, q) of W[:, c, p, q]
+    times that pixel of every window of padded Xp: a convolution without the columns, one
+    pass per window pixel, each adding its product to Z (so each number is summed in the
+    order (c, p, q), as compiled.conv_direct sums it). b may be None."""
+    C, fh, fw = W.shape[1:]
+    Z[...] = 0 if b is None else b[:, None, None, None]
+    for c in range(C):
+        for p in range(fh):
+            for q in range(fw):
+                Z += W[:, c, p, q, None, None, None] * Xp[c, _offset(p * d[0], s[0], Z.shape[1]),
+                                                          _offset(q * d[1], s[1], Z.shape[2])]
+    return Z
+
+
+def conv_direct_weight_grad(Xp, dZ, s, d, dW):
+    """dW (F, C, f_h, f_w) of conv_direct: dW[f, c, p, q] = the sum of dZ[f] times pixel
+    (p, q) of every window of channel c of padded Xp."""
+    C, fh, fw = dW.shape[1:]
+    for c in range(C):
+        for p in range(fh):
+            for q in range(fw):
+                pixel = Xp[c, _offset(p * d[0], s[0], dZ.shape[1]), _offset(q * d[1], s[1], dZ.shape[2])]
+                dW[:, c, p, q] = np.tensordot(dZ, pixel, axes=3)
+    return dW
+
+
 def col2im(dcol, shape, f, s, pad, d, out_hw):
     """The adjoint of im2col: each window pixel's column added back where it came from,
     offset by offset (p, q); dX (C, H, W, m) with the padding cut off."""

@@ -11,6 +11,12 @@ the course folds b into W with an input x0 = 1:
     Backward: [dW | db] = dZ @ col^T          the columns, saved, are reused
               dX  = col2im(W_2d^T @ dZ)       the adjoint of im2col
 
+A layer with few filters (kernels.DIRECT_MAX_FILTERS, LeNet-5's first) runs its forward as
+the sum itself, Z[f] = b[f] + sum over (c, p, q) of W[f, c, p, q] X[c, i + p, j + q]
+(kernels.conv_direct): its GEMM would have only F rows, far below BLAS's speed, after a pass
+writing the columns. Its dW is those sums' own adjoint, dW[f, c, p, q] = the sum over the
+outputs of dZ[f] X[c, i + p, j + q], again without columns; dX, as below.
+
 The kernels keep images batch-last, (C, H, W, m), so the Z of the GEMM is already in the
 layout the next layer reads: the op returns it as an (m, F, H_out, W_out) view of that
 memory, and a gradient coming back in another layout is copied once (batch_last_matrix).
@@ -49,12 +55,15 @@ class Conv2d(Function):
         self.f, self.W_shape = (fh, fw), W.shape
         Ho, Wo = self.out_hw = _out_hw(X.shape, self.f, self.s, self.pad, self.d)
         Xb = kernels.batch_last(X)                                        # (C, H, W, m)
-        self.X_shape = Xb.shape
-        self.col = kernels.im2col(Xb, self.f, self.s, self.pad, self.d, self.out_hw,
-                                  bias_row=b is not None)
-        self.W2 = W.reshape(F_, -1)
-        W2b = self.W2 if b is None else np.concatenate([self.W2, b[:, None]], axis=1)
-        Z = W2b @ self.col                                                # (F, Ho Wo m)
+        self.X_shape, self.W2 = Xb.shape, W.reshape(F_, -1)
+        if kernels.conv_direct_pays(W, Xb):  # few filters: no columns, forward or backward
+            self.Xb, self.col = Xb, None
+            Z = kernels.conv_direct(Xb, W, b, self.s, self.pad, self.d, self.out_hw)
+        else:
+            self.col = kernels.im2col(Xb, self.f, self.s, self.pad, self.d, self.out_hw,
+                                      bias_row=b is not None)
+            W2b = self.W2 if b is None else np.concatenate([self.W2, b[:, None]], axis=1)
+            Z = W2b @ self.col                                            # (F, Ho Wo m)
         return kernels.from_batch_last(Z.reshape(F_, Ho, Wo, -1))
 
     def backward(self, dZ):
@@ -62,15 +71,21 @@ class Conv2d(Function):
         with_b = len(self.needs_grad) == 3
         dX = dW = db = None
         if self.needs_grad[1] or (with_b and self.needs_grad[2]):
-            dWb = _weight_grad(dZ2, self.col)                            # [dW | db]
-            K = self.W2.shape[1]
-            dW = dWb[:, :K].reshape(self.W_shape)
-            db = dWb[:, K].copy() if with_b else None
+            dW, db = self._weight_grads(dZ2, with_b)
         if self.needs_grad[0]:
             dcol = self.W2.T @ dZ2                                        # (C f f, Ho Wo m)
             dX = kernels.from_batch_last(kernels.col2im(
                 dcol, self.X_shape, self.f, self.s, self.pad, self.d, self.out_hw))
         return (dX, dW, db) if with_b else (dX, dW)
+
+    def _weight_grads(self, dZ2, with_b):
+        if self.col is None:  # the direct forward: dW by its own sums, db = sum of dZ
+            dW = kernels.conv_direct_weight_grad(self.Xb, dZ2.reshape(-1, *self.out_hw, self.Xb.shape[3]),
+                                                 self.W_shape, self.s, self.pad, self.d)
+            return dW, (dZ2.sum(axis=1) if with_b else None)
+        dWb = _weight_grad(dZ2, self.col)                                 # [dW | db]
+        K = self.W2.shape[1]
+        return dWb[:, :K].reshape(self.W_shape), (dWb[:, K].copy() if with_b else None)
 
 
 _CHUNK_BYTES = 1 << 19
