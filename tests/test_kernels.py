@@ -201,6 +201,45 @@ def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
     assert (y.ctypes.data, y.strides) == before
 
 
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpy_of_a_large_array_runs_on_numpys_blas_to_rounding(layout, dtype, monkeypatch):
+    """Arrays of blas.MIN_SIZE numbers or more go to NumPy's own BLAS axpy, which fuses
+    a x + y: NumPy's numbers to rounding. Smaller ones, and every array under use("numpy"),
+    stay on the calling thread, bit for bit."""
+    from gradwise.kernels import blas
+    if not blas.find():
+        pytest.skip("NumPy's BLAS here is not an ILP64 OpenBLAS with a known axpy")
+    calls = []
+    real = blas.find()[np.dtype(dtype)]
+    monkeypatch.setitem(blas.find(), np.dtype(dtype), lambda *args: calls.append(args[0]) or real(*args))
+    rng = np.random.default_rng(5)
+    n = blas.MIN_SIZE // 512 + 1
+    y, x = (rng.normal(size=(512, n)).astype(dtype) for _ in range(2))
+    if layout == "F":
+        y, x = np.asfortranarray(y), np.asfortranarray(x)
+    expected = y - dtype(0.1) * x
+    kernels.axpy(-0.1, x, y)
+    assert calls == [y.size]
+    np.testing.assert_allclose(y, expected, rtol=np.finfo(dtype).eps, atol=np.finfo(dtype).eps)
+    small = y[:, :n - 2] if layout == "C" else y[:-1]     # just short of MIN_SIZE
+    small = np.ascontiguousarray(small) if layout == "C" else np.asfortranarray(small)
+    assert small.size < blas.MIN_SIZE
+    kernels.axpy(-0.1, small, small.copy())
+    assert calls == [y.size]
+
+
+def test_without_a_blas_axpy_large_arrays_stay_on_the_calling_thread(monkeypatch):
+    from gradwise.kernels import blas
+    monkeypatch.setattr(blas, "_found", {})
+    rng = np.random.default_rng(6)
+    y, x = (rng.normal(size=blas.MIN_SIZE).astype(np.float32) for _ in range(2))
+    expected = y.copy()
+    expected -= np.float32(0.1) * x
+    kernels.axpy(-0.1, x, y)
+    np.testing.assert_array_equal(y, expected)
+
+
 def test_layout_helpers():
     X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     Xb = kernels.batch_last(X)

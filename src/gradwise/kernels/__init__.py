@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from . import reference
+from . import blas, reference
 from .layout import (
     BATCH_LAST,
     batch_last,
@@ -166,15 +166,19 @@ def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
 def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
     """y += a x, in place; a is taken in y's dtype. One pass over memory where x and y are
     both C- or both F-ordered, of one shape and dtype (an optimizer's W -= lr dW; NumPy
-    writes a temporary as large as W and reads it back, a second pass). The same numbers
-    either way: each element is y + (a x), rounded twice."""
+    writes a temporary as large as W and reads it back, a second pass): on the calling
+    thread, each element y + (a x) rounded twice as NumPy rounds it, or for large arrays on
+    BLAS's threads, fused into one FMA (blas.py)."""
     a = y.dtype.type(a)
     impl = _kernels()
     if (impl is reference or x.shape != y.shape or x.dtype != y.dtype or y.dtype.kind != "f"
             or not y.flags.writeable):
         return reference.axpy(a, x, y)
     if x.flags.c_contiguous and y.flags.c_contiguous:
-        return impl.axpy(a, x.reshape(-1), y.reshape(-1))
-    if x.flags.f_contiguous and y.flags.f_contiguous:
-        return impl.axpy(a, x.T.reshape(-1), y.T.reshape(-1))
-    return reference.axpy(a, x, y)
+        x, y = x.reshape(-1), y.reshape(-1)
+    elif x.flags.f_contiguous and y.flags.f_contiguous:
+        x, y = x.T.reshape(-1), y.T.reshape(-1)
+    else:
+        return reference.axpy(a, x, y)
+    if not blas.axpy(a, x, y):   # large arrays: on BLAS's threads (blas.py)
+        impl.axpy(a, x, y)
