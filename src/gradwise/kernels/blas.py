@@ -3,8 +3,8 @@
 After a GEMM, BLAS's worker threads spin for a while, waiting for the next call. An update
 on any other threads (numba's, gradwise's) then fights them for the cores, so it runs on
 one (compiled.py); BLAS's own axpy hands its pieces to those awake workers. On 2 cores the
-MLP 784-1024-1024-10's training step went from 7.9 to 7.2 ms this way (median of 10 epochs
-each, interleaved), where the update is 1.9 million numbers. Under 2^18 numbers the
+MLP 784-1024-1024-10's training step went from 8.07 to 7.60 ms this way (medians of 10
+epochs each, interleaved), where the update is 1.9 million numbers. Under 2^18 numbers the
 hand-off costs what it saves (the 784-100-100-10 MLP: 0.90 ms against 0.93), so smaller
 arrays stay on the calling thread. BLAS's kernel fuses a x + y into one FMA: its numbers
 differ from NumPy's `y += a * x` by rounding.
