@@ -1,4 +1,6 @@
 """nn.Module and the dense layers: registration, state, modes, init, errors, BatchNorm1d."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -185,6 +187,54 @@ def test_sequential_indexing_and_ordered_dict():
     assert isinstance(seq[1], nn.Tanh) and len(seq[:1]) == 1
     ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     assert len(list(ml.parameters())) == 6
+
+
+def _conv_relu_pool(pad):
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, padding=pad),
+                         nn.Flatten(), nn.Linear(3 * (4 + pad) ** 2, 4))
+
+
+def _by_hand(seq, x):
+    """The layers one after the other, in the order written: conv, ReLU, pooling, ..."""
+    for layer in seq:
+        x = layer(x)
+    return x
+
+
+@pytest.mark.parametrize("pad", [0, 1])
+@pytest.mark.parametrize("data", ["ties", "nan"])
+def test_sequential_pools_before_relu_to_the_same_bits(pad, data):
+    # integer-valued data and weights give tied maxima, zeros and all-negative windows
+    rng = np.random.default_rng(3)
+    X = rng.integers(-2, 3, size=(5, 2, 8, 8)).astype(np.float32)
+    if data == "nan":
+        X[0, 0, :2, :2] = np.nan
+    seq = _conv_relu_pool(pad)
+    with gw.no_grad():
+        for p in seq.parameters():
+            p.data[...] = rng.integers(-1, 2, size=p.shape)
+    dY = rng.normal(size=(5, 4)).astype(np.float32)
+    grads = []
+    for run in (seq, functools.partial(_by_hand, seq)):
+        x = gw.tensor(X, requires_grad=True)
+        seq.zero_grad()
+        y = run(x)
+        y.backward(dY)
+        grads.append([y.data, x.grad] + [p.grad.copy() for p in seq.parameters()])
+    for fused, written in zip(*grads, strict=True):
+        np.testing.assert_array_equal(fused, written)
+    assert np.isnan(grads[0][0]).any() == (data == "nan")
+    flat = seq(gw.tensor(X[:1], requires_grad=True)).creator.inputs[0]   # Linear's input
+    assert type(flat.creator.inputs[0].creator).__name__ == "ReLU"         # ReLU came last
+
+
+def test_a_hook_on_the_relu_sees_it_where_it_was_written():
+    seq = _conv_relu_pool(0)
+    seen = []
+    seq[1].register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+    X = np.random.default_rng(0).normal(size=(2, 2, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(seq(gw.tensor(X)).data, _by_hand(seq, gw.tensor(X)).data)
+    assert seen == [(2, 3, 8, 8), (2, 3, 8, 8)]
 
 
 def test_summary_lists_shapes_and_counts():
