@@ -228,6 +228,22 @@ def test_sequential_pools_before_relu_to_the_same_bits(pad, data):
     assert type(flat.creator.inputs[0].creator).__name__ == "ReLU"         # ReLU came last
 
 
+def test_pooling_before_relu_keeps_the_sign_of_zero_and_nan():
+    # windows: [-1, -0.0 | -0.0, -1], [0.0, -0.0 | -0.0, 0.0], [nan, 2 | 2, -1], [3, 3 | -3, 1]
+    X = np.array([[-1, -0.0, 0.0, -0.0, np.nan, 2, 3, 3],
+                  [-0.0, -1, -0.0, 0.0, 2, -1, -3, 1]], np.float32).reshape(1, 1, 2, 8)
+    seq = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    outs = []
+    for run in (seq, functools.partial(_by_hand, seq)):
+        x = gw.tensor(X, requires_grad=True)
+        y = run(x)
+        y.backward(np.ones(y.shape, np.float32))
+        outs.append((y.data, x.grad))
+    for fused, written in zip(*outs, strict=True):
+        np.testing.assert_array_equal(fused, written)
+        np.testing.assert_array_equal(np.signbit(fused), np.signbit(written))
+
+
 def test_a_hook_on_the_relu_sees_it_where_it_was_written():
     seq = _conv_relu_pool(0)
     seen = []
