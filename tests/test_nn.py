@@ -190,8 +190,10 @@ def test_sequential_indexing_and_ordered_dict():
 
 
 def _conv_relu_pool(pad):
-    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, padding=pad),
-                         nn.Flatten(), nn.Linear(3 * (4 + pad) ** 2, 4))
+    """pad 0 and 1: 2 x 2 windows side by side; pad None: overlapping 3 x 3 windows, stride 2."""
+    pool, side = (nn.MaxPool2d(3, 2), 3) if pad is None else (nn.MaxPool2d(2, padding=pad), 4 + pad)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), pool, nn.Flatten(),
+                         nn.Linear(3 * side ** 2, 4))
 
 
 def _by_hand(seq, x):
@@ -201,7 +203,7 @@ def _by_hand(seq, x):
     return x
 
 
-@pytest.mark.parametrize("pad", [0, 1])
+@pytest.mark.parametrize("pad", [0, 1, None])
 @pytest.mark.parametrize("data", ["ties", "nan"])
 def test_sequential_pools_before_relu_to_the_same_bits(pad, data):
     # integer-valued data and weights give tied maxima, zeros and all-negative windows
