@@ -71,6 +71,7 @@ def test_im2col_is_its_definition_and_col2im_its_adjoint(shape, f, s, pad, d, dt
     assert (col[-1] == 1).all() and col.dtype == dtype
     dcol = rng.normal(size=col.shape).astype(dtype)
     dX = kernels.col2im(dcol, shape, f, s, pad, d, out_hw)   # the bias row is left out
+    np.testing.assert_array_equal(*_both("col2im", dcol, shape, f, s, pad, d, out_hw))
     assert dX.shape == shape and dX.dtype == dtype and dX.flags.c_contiguous
     # the adjoint: <im2col(X), dcol> = <X, col2im(dcol)>, for every X: so on a basis
     basis = np.zeros(shape, dtype)

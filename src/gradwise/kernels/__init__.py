@@ -5,8 +5,8 @@ The floor between the arrays and the ops. An op reads like the math (`col = im2c
 call for: im2col and its adjoint col2im, a direct convolution for layers with few filters,
 max and average pooling forward and backward, ReLU's backward, and axpy (y += a x, an
 optimizer's update). They are written in plain NumPy (reference.py: strided views, one pass
-per window pixel); all but im2col and col2im also compiled with numba (compiled.py: one
-fused pass, cached on disk), computing the same numbers in the same order.
+per window pixel); all but im2col also compiled with numba (compiled.py: fused loops,
+cached on disk), computing the same numbers in the same order.
 
 The compiled ones are used when numba imports (it is a dependency; GRADWISE_KERNELS=numpy
 or use("numpy") picks the NumPy ones, as the tests do to compare them). Arrays in and out
@@ -98,7 +98,7 @@ def im2col(X, f, s, pad, d, out_hw, bias_row: bool = False) -> np.ndarray:
 
 def col2im(dcol, shape, f, s, pad, d, out_hw) -> np.ndarray:
     """dX (C, H, W, m) = the adjoint of im2col applied to dcol (its first C f_h f_w rows)."""
-    return reference.col2im(dcol, shape, f, s, pad, d, out_hw)
+    return _kernels().col2im(dcol, shape, f, s, pad, d, out_hw)
 
 
 DIRECT_MAX_FILTERS = 6

@@ -12,13 +12,17 @@ bit for bit; the convolution to rounding, as it fuses each w x + z into one FMA)
 windows are walked pixel (p, q) by pixel, and the innermost loop runs over the batch, m
 contiguous numbers. Compiled once per dtype and cached on disk (cache=True), so a second
 run pays no compile time. Shapes and argument meanings are reference.py's.
-(im2col and col2im stay in NumPy: on batch-last arrays they are copies and adds of long
-contiguous runs, which NumPy already does at memory speed.)
+(im2col stays in NumPy: on batch-last arrays it is one copy of a strided view, which NumPy
+already does at memory speed. col2im is NumPy's adds in the same order, a channel at a time
+so the part of dX they add into stays in cache: LeNet-5's second layer 0.53 -> 0.18 ms;
+where the columns are tens of MB, reading them takes the time either way.)
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .reference import _cropped
 
 _jit = {"cache": True, "nogil": True}
 
@@ -103,6 +107,28 @@ def _avg_pool_backward(dZ, H, W, fh, fw, sh, sw, pt, pl, scale):
                         for n in range(m):
                             d[n] += g[n] * scale
     return dX
+
+
+@njit(**_jit)
+def _col2im(dcol6, dXp, sh, sw, dh, dw):
+    # reference.col2im's loop: window pixel (p, q) by pixel, its column added back where it
+    # came from, so each number of dXp is summed in the same order; channel by channel, one
+    # row of windows at a time, where NumPy adds all the channels at once
+    C, fh, fw, Ho, Wo, m = dcol6.shape
+    for p in range(fh):
+        for q in range(fw):
+            for c in range(C):
+                for i in range(Ho):
+                    row, src = dXp[c, i * sh + p * dh], dcol6[c, p, q, i]
+                    if sw == 1:   # the row's windows: one run of W_out m numbers
+                        dst, x = row[q * dw:q * dw + Wo].reshape(-1), src.reshape(-1)
+                        for k in range(Wo * m):
+                            dst[k] += x[k]
+                    else:
+                        for j in range(Wo):
+                            dst, x = row[j * sw + q * dw], src[j]
+                            for n in range(m):
+                                dst[n] += x[n]
 
 
 @njit(inline="always", **_jit)
@@ -201,6 +227,15 @@ def avg_pool(X, f, s, pad, out_hw):
 def avg_pool_backward(dZ, shape, f, s, pad):
     scale = dZ.dtype.type(1.0 / (f[0] * f[1]))
     return _avg_pool_backward(dZ, shape[1], shape[2], f[0], f[1], s[0], s[1], pad[0][0], pad[1][0], scale)
+
+
+def col2im(dcol, shape, f, s, pad, d, out_hw):
+    C, H, W, m = shape
+    (t, b), (l, r) = pad
+    dXp = np.zeros((C, H + t + b, W + l + r, m), dcol.dtype)
+    dcol6 = np.ascontiguousarray(dcol[:C * f[0] * f[1]]).reshape(C, f[0], f[1], *out_hw, m)
+    _col2im(dcol6, dXp, s[0], s[1], d[0], d[1])
+    return _cropped(dXp, pad, shape)
 
 
 def conv_direct(Xp, W, b, s, d, Z):

@@ -1,8 +1,9 @@
 """The kernels in plain NumPy, on batch-last arrays (see layout.py).
 
-im2col and col2im run here always; the pooling kernels and ReLU's backward are the reference
-for their compiled versions (compiled.py), which compute the same numbers in the same
-order: tests compare the two bit for bit. Each kernel reads like its definition.
+im2col runs here always; the others are the reference for their compiled versions
+(compiled.py), which compute the same numbers in the same order: tests compare the two bit
+for bit (the direct convolution to rounding: its compiled sums fuse multiply and add). Each
+kernel reads like its definition.
 
 Shapes: X (C, H, W, m); a window is f_h x f_w pixels, taken every s pixels, its pixels d
 apart (dilation), on X padded by `pad` = ((top, bottom), (left, right)); the output is
