@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .reference import _cropped
+from .reference import _cropped, col2im_buffers
 
 _jit = {"cache": True, "nogil": True}
 
@@ -230,10 +230,7 @@ def avg_pool_backward(dZ, shape, f, s, pad):
 
 
 def col2im(dcol, shape, f, s, pad, d, out_hw):
-    C, H, W, m = shape
-    (t, b), (l, r) = pad
-    dXp = np.zeros((C, H + t + b, W + l + r, m), dcol.dtype)
-    dcol6 = np.ascontiguousarray(dcol[:C * f[0] * f[1]]).reshape(C, f[0], f[1], *out_hw, m)
+    dXp, dcol6 = col2im_buffers(dcol, shape, f, pad, out_hw)
     _col2im(dcol6, dXp, s[0], s[1], d[0], d[1])
     return _cropped(dXp, pad, shape)
 

@@ -82,14 +82,21 @@ def conv_direct_weight_grad(Xp, dZ, s, d, dW):
 def col2im(dcol, shape, f, s, pad, d, out_hw):
     """The adjoint of im2col: each window pixel's column added back where it came from,
     offset by offset (p, q); dX (C, H, W, m) with the padding cut off."""
-    C, H, W, m = shape
-    (t, b), (l, r) = pad
-    dXp = np.zeros((C, H + t + b, W + l + r, m), dcol.dtype)
-    dcol6 = dcol[:C * f[0] * f[1]].reshape(C, f[0], f[1], out_hw[0], out_hw[1], m)
+    dXp, dcol6 = col2im_buffers(dcol, shape, f, pad, out_hw)
     for p in range(f[0]):
         for q in range(f[1]):
             dXp[_window_pixel(p, q, f, s, d, out_hw)] += dcol6[:, p, q]
     return _cropped(dXp, pad, shape)
+
+
+def col2im_buffers(dcol, shape, f, pad, out_hw):
+    """(dXp, dcol6): padded dX of zeros to add into, and dcol's first C f_h f_w rows as
+    (C, f_h, f_w, H_out, W_out, m), contiguous."""
+    C, H, W, m = shape
+    (t, b), (l, r) = pad
+    dXp = np.zeros((C, H + t + b, W + l + r, m), dcol.dtype)
+    dcol6 = np.ascontiguousarray(dcol[:C * f[0] * f[1]]).reshape(C, f[0], f[1], *out_hw, m)
+    return dXp, dcol6
 
 
 def max_pool(X, f, s, pad, out_hw, arg_dtype):
