@@ -158,6 +158,39 @@ def test_max_pool_windows_of_more_than_255_pixels_keep_int32_positions(impl):
     np.testing.assert_array_equal(arg[:, 0, 0], X.reshape(2, -1, 3).argmax(axis=1))
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "batch-last", "mixed", "strided", "0-d"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_is_numpys_maximum_bit_for_bit_on_any_layout(impl, layout, dtype):
+    """max(z, 0) into out: the bits of np.maximum(z, 0), NaN (either sign), -0.0, +-inf and
+    subnormals included, whatever the layouts of z and out."""
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(5, 3, 4, 6)).astype(dtype)
+    z.reshape(-1)[:8] = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf,
+                         np.finfo(dtype).smallest_subnormal, -np.finfo(dtype).smallest_subnormal]
+    out = np.empty_like(z)
+    if layout == "F":
+        z, out = np.asfortranarray(z), np.asfortranarray(out)
+    if layout == "batch-last":
+        z = kernels.from_batch_last(kernels.batch_last(z))
+        out = kernels.from_batch_last(np.empty(kernels.batch_last(z).shape, dtype))
+    if layout == "mixed":
+        z = kernels.from_batch_last(kernels.batch_last(z))
+    if layout == "strided":
+        z, out = z[:, :, ::2], out[:, :, ::2]
+    if layout == "0-d":
+        z, out = z.reshape(-1)[1:2].reshape(()), np.empty((), dtype)
+    expected = np.maximum(z, 0)
+    before = out.ctypes.data
+    result = kernels.relu(z, out)
+    assert result is out and out.ctypes.data == before
+    np.testing.assert_array_equal(out.view(f"u{out.itemsize}"), expected.view(f"u{out.itemsize}"))
+
+
+def test_relu_kernel_leaves_integers_to_numpy(impl):
+    z = np.array([[-3, 0, 4]], np.int64)
+    np.testing.assert_array_equal(kernels.relu(z, np.empty_like(z)), [[0, 0, 4]])
+
+
 @pytest.mark.parametrize("layout", ["dense", "batch-last", "mixed", "strided"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_on_any_layout(impl, layout, dtype):

@@ -1,4 +1,4 @@
-"""Pooling, ReLU's backward, axpy and the direct convolution compiled with numba: the loops of
+"""Pooling, ReLU and its backward, axpy and the direct convolution compiled with numba: the loops of
 reference.py fused into one pass each, on batch-last arrays (see layout.py). NumPy needs a
 pass per window pixel for these, with masks and temporaries between the passes; a fused loop
 reads the input once.
@@ -196,6 +196,12 @@ def _conv_direct_weight_grad(Xp, dZ, sh, sw, dh, dw, dW):
 
 
 @njit(**_jit)
+def _relu(z, out, zero):
+    for t in range(z.size):
+        out[t] = zero if z[t] <= zero else z[t]   # NaN is not <= 0: it passes, as in np.maximum
+
+
+@njit(**_jit)
 def _relu_backward(dA, A, dZ):
     for t in range(dA.size):
         dZ[t] = dA[t] if A[t] > 0 else 0
@@ -247,6 +253,11 @@ def conv_direct_weight_grad(Xp, dZ, s, d, dW):
 
 def axpy(a, x, y):  # x, y: 1-D, contiguous (the flat memory of two arrays laid out alike)
     _axpy(a, x, y)
+
+
+def relu(z, out):  # z, out: 1-D, contiguous (the flat memory of two arrays laid out alike)
+    _relu(z, out, z.dtype.type(0))
+    return out
 
 
 def relu_backward(dA, A):

@@ -151,6 +151,11 @@ def axpy(a, x, y):
     y += a * x
 
 
+def relu(z, out):
+    """out = max(z, 0): NaN stays NaN (with its sign bit), -0.0 becomes 0."""
+    return np.maximum(z, 0, out=out)
+
+
 def relu_backward(dA, A):
     """dZ = dA where A > 0, else 0 (0 at z = 0, as PyTorch)."""
     dZ = np.zeros(dA.shape, dA.dtype)
