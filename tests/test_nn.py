@@ -255,6 +255,35 @@ def test_a_hook_on_the_relu_sees_it_where_it_was_written():
     assert seen == [(2, 3, 8, 8), (2, 3, 8, 8)]
 
 
+def test_the_books_simpleconvnet_pools_before_relu_to_the_same_bits():
+    """A model written as a class (conv - relu - pool in its forward) gets the same order
+    through nn.containers.relu_pool; a hook on its ReLU turns it off and sees 24 x 24 maps."""
+    from gradwise.models import SimpleConvNet
+
+    rng = np.random.default_rng(4)
+    X = rng.integers(-2, 3, size=(3, 1, 28, 28)).astype(np.float32)
+    X[0, 0, :2, :2] = np.nan
+    model = SimpleConvNet(weight_init_std=1.0)
+    with gw.no_grad():
+        for p in model.parameters():
+            p.data[...] = rng.integers(-1, 2, size=p.shape)
+    seen, runs, before_flatten = [], [], []
+    model.flatten.register_forward_hook(
+        lambda mod, inp, out: before_flatten.append(type(inp[0].creator).__name__))
+    for hooked in (False, True):
+        if hooked:
+            model.relu1.register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+        x = gw.tensor(X, requires_grad=True)
+        model.zero_grad()
+        y = model(x)
+        y.backward(np.ones(y.shape, np.float32))
+        runs.append([y.data, x.grad] + [p.grad.copy() for p in model.parameters()])
+    for fused, written in zip(*runs, strict=True):
+        np.testing.assert_array_equal(fused, written)
+    assert seen == [(3, 30, 24, 24)]
+    assert before_flatten[0] == "ReLU" and before_flatten[1] != "ReLU"   # pooled, then ReLU
+
+
 def test_summary_lists_shapes_and_counts():
     m = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
     text = m.summary((784,), print_fn=None)

@@ -25,6 +25,7 @@ from ..nn import (
     Tanh,
     init,
 )
+from ..nn.containers import relu_pool
 from ..ops.conv import out_size
 from ..tensor import Tensor
 
@@ -78,7 +79,7 @@ class SimpleConvNet(Module):
 
     def forward(self, X: Tensor) -> Tensor:
         _check_images("SimpleConvNet", X, self.input_dim)
-        A = self.pool1(self.relu1(self.conv1(X)))
+        A = relu_pool(self.relu1, self.pool1, self.conv1(X))   # pool(relu(Z)), in the cheap order
         A = self.relu2(self.affine1(self.flatten(A)))
         return self.affine2(A)
 
