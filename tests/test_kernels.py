@@ -9,7 +9,7 @@ import pytest
 
 import gradwise as gw
 import gradwise.functional as F
-from gradwise import kernels, nn
+from gradwise import kernels, nn, optim
 from gradwise.kernels import reference
 
 compiled = pytest.importorskip("gradwise.kernels.compiled")
@@ -424,3 +424,34 @@ def test_activations_keep_batch_last_memory_both_ways(act):
     assert kernels.dense_order(dZ) == (1, 2, 3, 0)
     expected = np.where(Z > 0, dA, 0) if act == "ReLU" else dA * (1 - np.tanh(Z) ** 2)
     np.testing.assert_allclose(dZ, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("n_filters", [4, 12])   # the direct convolution and the columns' GEMM
+def test_float16_runs_every_kernel_on_numpy_and_matches_float32(impl, n_filters):
+    """numba cannot compile float16: conv, ReLU, both poolings, their backwards and SGD's
+    update take the NumPy kernels for it instead of failing inside numba, and agree with the
+    same model in float32 (on small integers, exact in both, but for the update's rounding)."""
+    rng = np.random.default_rng(10)
+    X = rng.integers(-2, 3, size=(3, 2, 10, 10))   # small integers: float16 holds every sum
+    Wb = [rng.integers(-1, 2, size=shape) for shape in ((n_filters, 2, 3, 3), (n_filters,))]
+    runs = {}
+    for dtype in (np.float16, np.float32):
+        model = nn.Sequential(nn.Conv2d(2, n_filters, 3, padding=1, dtype=dtype), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.AvgPool2d(2, padding=1))
+        model.load_state_dict({"0.W": Wb[0].astype(dtype), "0.b": Wb[1].astype(dtype)})
+        x = gw.tensor(X.astype(dtype), requires_grad=True)
+        y = model(x)
+        y.backward(np.ones(y.shape, dtype))
+        W = model[0].W
+        grads = [x.grad.copy(), W.grad.copy()]
+        optim.SGD(model.parameters(), lr=0.1).step()
+        assert y.dtype == dtype and W.dtype == dtype and W.grad.dtype == dtype
+        runs[dtype] = [y.data, *grads, W.data]
+    for half, single in zip(runs[np.float16], runs[np.float32], strict=True):
+        np.testing.assert_allclose(half.astype(np.float32), single, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.bool_])
+def test_max_pooling_refuses_what_has_no_order(dtype):
+    with pytest.raises(TypeError, match=f"max_pool2d: expected real numbers, got dtype {np.dtype(dtype)}"):
+        nn.MaxPool2d(2)(gw.tensor(np.ones((1, 1, 4, 4), dtype)))

@@ -81,6 +81,21 @@ def _kernels():
     return _impl
 
 
+_COMPILED_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
+"""The inexact dtypes numba compiles for; integers and bool too (float16 and long double
+it cannot type: those take the NumPy kernels, not a NotImplementedError from numba)."""
+
+
+def _kernels_for(*arrays):
+    """The kernels in use, or the NumPy ones where numba cannot compile an array's dtype."""
+    impl = _kernels()
+    if impl is not reference:
+        for a in arrays:
+            if a.dtype not in _COMPILED_DTYPES and a.dtype.kind not in "iub":
+                return reference
+    return impl
+
+
 def _dense(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X)
 
@@ -99,7 +114,7 @@ def im2col(X, f, s, pad, d, out_hw, bias_row: bool = False) -> np.ndarray:
 
 def col2im(dcol, shape, f, s, pad, d, out_hw) -> np.ndarray:
     """dX (C, H, W, m) = the adjoint of im2col applied to dcol (its first C f_h f_w rows)."""
-    return _kernels().col2im(dcol, shape, f, s, pad, d, out_hw)
+    return _kernels_for(dcol).col2im(dcol, shape, f, s, pad, d, out_hw)
 
 
 DIRECT_MAX_FILTERS = 6
@@ -122,7 +137,7 @@ def conv_direct(X, W, b, s, pad, d, out_hw) -> np.ndarray:
     W[f, c, p, q] x, added in the order (c, p, q)."""
     Z = np.empty((W.shape[0], *out_hw, X.shape[3]), X.dtype)
     b = None if b is None else np.ascontiguousarray(b, Z.dtype)
-    return _kernels().conv_direct(reference._padded(_dense(X), pad), np.ascontiguousarray(W), b,
+    return _kernels_for(X).conv_direct(reference._padded(_dense(X), pad), np.ascontiguousarray(W), b,
                                   s, d, Z)
 
 
@@ -130,26 +145,27 @@ def conv_direct_weight_grad(X, dZ, W_shape, s, pad, d) -> np.ndarray:
     """dW of conv_direct for the gradient dZ (F, H_out, W_out, m) of its output: each filter
     weight's sum of dZ times the pixels it multiplied, without the columns."""
     dW = np.empty(W_shape, dZ.dtype)
-    return _kernels().conv_direct_weight_grad(reference._padded(_dense(X), pad), _dense(dZ), s, d, dW)
+    impl = _kernels_for(X, dZ)
+    return impl.conv_direct_weight_grad(reference._padded(_dense(X), pad), _dense(dZ), s, d, dW)
 
 
 def max_pool(X, f, s, pad, out_hw):
     """(Z, arg): the max of each window of batch-last X and the window pixel it came from,
     p f_w + q, kept in one byte per output where the window has at most 255 pixels."""
     arg_dtype = np.uint8 if f[0] * f[1] <= 255 else np.int32
-    return _kernels().max_pool(_dense(X), f, s, pad, out_hw, arg_dtype)
+    return _kernels_for(X).max_pool(_dense(X), f, s, pad, out_hw, arg_dtype)
 
 
 def max_pool_backward(dZ, arg, shape, f, s, pad) -> np.ndarray:
-    return _kernels().max_pool_backward(_dense(dZ), arg, shape, f, s, pad)
+    return _kernels_for(dZ).max_pool_backward(_dense(dZ), arg, shape, f, s, pad)
 
 
 def avg_pool(X, f, s, pad, out_hw) -> np.ndarray:
-    return _kernels().avg_pool(_dense(X), f, s, pad, out_hw)
+    return _kernels_for(X).avg_pool(_dense(X), f, s, pad, out_hw)
 
 
 def avg_pool_backward(dZ, shape, f, s, pad) -> np.ndarray:
-    return _kernels().avg_pool_backward(_dense(dZ), shape, f, s, pad)
+    return _kernels_for(dZ).avg_pool_backward(_dense(dZ), shape, f, s, pad)
 
 
 def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -157,7 +173,7 @@ def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     and -0.0 becomes 0, as in np.maximum(z, 0). One compiled pass when z and out are laid
     out alike (NumPy's maximum takes about four times as long: it checks each number for
     NaN in a separate step), else NumPy's."""
-    impl = _kernels()
+    impl = _kernels_for(z)
     if impl is reference or z.shape != out.shape or z.dtype != out.dtype or z.dtype.kind != "f":
         return reference.relu(z, out)
     if z.flags.c_contiguous and out.flags.c_contiguous:
@@ -176,7 +192,7 @@ def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
     """dZ = dA where A > 0, else 0, in A's memory layout. One fused pass when dA and A are
     laid out alike (both the same permutation of a dense array), else NumPy's where."""
     order = dense_order(A)
-    impl = _kernels()
+    impl = _kernels_for(dA, A)
     if (impl is reference or order is None or dA.shape != A.shape or dA.dtype != A.dtype
             or dense_order(dA) != order or A.dtype.kind != "f"):
         return reference.relu_backward(dA, A)
@@ -191,7 +207,7 @@ def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
     thread, each element y + (a x) rounded twice as NumPy rounds it, or for large arrays on
     BLAS's threads, fused into one FMA (blas.py)."""
     a = y.dtype.type(a)
-    impl = _kernels()
+    impl = _kernels_for(x, y)
     if (impl is reference or x.shape != y.shape or x.dtype != y.dtype or y.dtype.kind != "f"
             or not y.flags.writeable):
         return reference.axpy(a, x, y)
