@@ -376,10 +376,6 @@ def _pool(name, op_cls, X, kernel_size, stride, padding):
 
 def max_pool2d(X: Tensor, kernel_size=2, stride=None, padding=0) -> Tensor:
     """Max over f x f windows (stride defaults to the kernel size, as PyTorch)."""
-    if getattr(X, "dtype", None) is not None and X.dtype.kind in "cb":
-        raise TypeError(f"max_pool2d: expected real numbers, got dtype {X.dtype} (complex "
-                        "numbers have no order: pool their magnitude or real part; cast "
-                        "booleans to a number type)")
     return _pool("max_pool2d", _conv.MaxPool2d, X, kernel_size, stride, padding)
 
 

@@ -121,6 +121,10 @@ class MaxPool2d(Function):
         self.f, self.s, self.pad = kernel, stride, pad
 
     def forward(self, X):
+        if X.dtype.kind in "cb":
+            raise TypeError(f"max_pool2d: expected real numbers, got dtype {X.dtype} (complex "
+                            "numbers have no order: pool their magnitude or real part; cast "
+                            "booleans to a number type)")
         Xb = kernels.batch_last(X)
         self.X_shape = Xb.shape
         Z, self.arg = kernels.max_pool(Xb, self.f, self.s, self.pad, _out_hw(X.shape, self.f, self.s, self.pad))
