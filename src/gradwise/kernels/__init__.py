@@ -137,8 +137,8 @@ def conv_direct(X, W, b, s, pad, d, out_hw) -> np.ndarray:
     W[f, c, p, q] x, added in the order (c, p, q)."""
     Z = np.empty((W.shape[0], *out_hw, X.shape[3]), X.dtype)
     b = None if b is None else np.ascontiguousarray(b, Z.dtype)
-    return _kernels_for(X).conv_direct(reference._padded(_dense(X), pad), np.ascontiguousarray(W), b,
-                                  s, d, Z)
+    impl = _kernels_for(X)
+    return impl.conv_direct(reference._padded(_dense(X), pad), np.ascontiguousarray(W), b, s, d, Z)
 
 
 def conv_direct_weight_grad(X, dZ, W_shape, s, pad, d) -> np.ndarray:
