@@ -211,13 +211,15 @@ def test_relu_backward_on_any_layout(impl, layout, dtype):
     assert dZ.dtype == dtype and dZ.reshape(-1)[5] == 0
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "mixed", "strided", "1-D"])
+@pytest.mark.parametrize("layout", ["C", "F", "permuted", "mixed", "strided", "1-D"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
     """y += a x in place: the same bits as NumPy's y -= lr * x, on every layout (the fused
-    pass where x and y are both C- or both F-ordered, NumPy's otherwise)."""
+    pass where x and y are laid out alike, NumPy's otherwise)."""
     rng = np.random.default_rng(4)
     y, x = (rng.normal(size=(37, 300)).astype(dtype) for _ in range(2))
+    if layout == "permuted":                    # both batch-last 4-D maps: one dense order
+        y, x = (kernels.from_batch_last(a.reshape(3, 37, 10, 10)) for a in (y, x))
     if layout == "F":
         y, x = np.asfortranarray(y), np.asfortranarray(x)
     if layout == "mixed":

@@ -100,6 +100,28 @@ def _dense(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X)
 
 
+def _flat_alike(*arrays):
+    """1-D views of the whole memory of arrays of one shape laid out alike (all C-ordered,
+    all F-ordered, or all one permutation of a dense array), element t of each view being
+    the same element of each array; None when they are not (a slice, two layouts). The
+    elementwise kernels run on these views, in one pass whatever the layout."""
+    first = arrays[0]
+    for order in ("C", "F", "dense"):   # the two common layouts first: they are cheap to test
+        if order == "dense":
+            order = dense_order(first)
+            if order is None:
+                return None
+        flat = []
+        for a in arrays:
+            v = a if order == "C" else a.T if order == "F" else a.transpose(order)
+            if a.shape != first.shape or not v.flags.c_contiguous:
+                break
+            flat.append(v.ravel())
+        else:
+            return flat
+    return None
+
+
 def im2col(X, f, s, pad, d, out_hw, bias_row: bool = False) -> np.ndarray:
     """The columns col (C f_h f_w [+ 1], H_out W_out m) of batch-last X (C, H, W, m), with a
     last row of ones when bias_row (the bias rides in the GEMM, as x0 = 1 in the course)."""
@@ -174,30 +196,24 @@ def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     out alike (NumPy's maximum takes about four times as long: it checks each number for
     NaN in a separate step), else NumPy's."""
     impl = _kernels_for(z)
-    if impl is reference or z.shape != out.shape or z.dtype != out.dtype or z.dtype.kind != "f":
+    flat = None if impl is reference or z.dtype != out.dtype or z.dtype.kind != "f" else _flat_alike(z, out)
+    if flat is None:
         return reference.relu(z, out)
-    if z.flags.c_contiguous and out.flags.c_contiguous:
-        impl.relu(z.reshape(-1), out.reshape(-1))
-    elif z.flags.f_contiguous and out.flags.f_contiguous:
-        impl.relu(z.T.reshape(-1), out.T.reshape(-1))
-    else:
-        order = dense_order(z)
-        if order is None or dense_order(out) != order:
-            return reference.relu(z, out)
-        impl.relu(z.transpose(order).reshape(-1), out.transpose(order).reshape(-1))
+    impl.relu(*flat)
     return out
 
 
 def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """dZ = dA where A > 0, else 0, in A's memory layout. One fused pass when dA and A are
-    laid out alike (both the same permutation of a dense array), else NumPy's where."""
-    order = dense_order(A)
+    """dZ = dA where A > 0, else 0, in A's memory layout. One compiled pass when dA and A are
+    laid out alike, else NumPy's where."""
     impl = _kernels_for(dA, A)
-    if (impl is reference or order is None or dA.shape != A.shape or dA.dtype != A.dtype
-            or dense_order(dA) != order or A.dtype.kind != "f"):
-        return reference.relu_backward(dA, A)
-    back = np.argsort(order)
-    return impl.relu_backward(dA.transpose(order), A.transpose(order)).transpose(back)
+    if impl is not reference and dA.dtype == A.dtype and A.dtype.kind == "f":
+        dZ = np.empty_like(A)  # laid out as A where A is dense
+        flat = _flat_alike(dA, A, dZ)
+        if flat is not None:
+            impl.relu_backward(*flat)
+            return dZ
+    return reference.relu_backward(dA, A)
 
 
 def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
@@ -208,14 +224,9 @@ def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
     BLAS's threads, fused into one FMA (blas.py)."""
     a = y.dtype.type(a)
     impl = _kernels_for(x, y)
-    if (impl is reference or x.shape != y.shape or x.dtype != y.dtype or y.dtype.kind != "f"
-            or not y.flags.writeable):
+    flat = (None if impl is reference or x.dtype != y.dtype or y.dtype.kind != "f"
+            or not y.flags.writeable else _flat_alike(x, y))
+    if flat is None:
         return reference.axpy(a, x, y)
-    if x.flags.c_contiguous and y.flags.c_contiguous:
-        x, y = x.reshape(-1), y.reshape(-1)
-    elif x.flags.f_contiguous and y.flags.f_contiguous:
-        x, y = x.T.reshape(-1), y.T.reshape(-1)
-    else:
-        return reference.axpy(a, x, y)
-    if not blas.axpy(a, x, y):   # large arrays: on BLAS's threads (blas.py)
-        impl.axpy(a, x, y)
+    if not blas.axpy(a, *flat):   # large arrays: on BLAS's threads (blas.py)
+        impl.axpy(a, *flat)

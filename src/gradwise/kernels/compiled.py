@@ -202,9 +202,9 @@ def _relu(z, out, zero):
 
 
 @njit(**_jit)
-def _relu_backward(dA, A, dZ):
+def _relu_backward(dA, A, dZ, zero):
     for t in range(dA.size):
-        dZ[t] = dA[t] if A[t] > 0 else 0
+        dZ[t] = dA[t] if A[t] > zero else zero
 
 
 @njit(**_jit)
@@ -251,16 +251,14 @@ def conv_direct_weight_grad(Xp, dZ, s, d, dW):
     return dW
 
 
-def axpy(a, x, y):  # x, y: 1-D, contiguous (the flat memory of two arrays laid out alike)
+# The elementwise kernels take 1-D contiguous arrays: the flat memory of arrays laid out alike.
+def axpy(a, x, y):
     _axpy(a, x, y)
 
 
-def relu(z, out):  # z, out: 1-D, contiguous (the flat memory of two arrays laid out alike)
+def relu(z, out):
     _relu(z, out, z.dtype.type(0))
-    return out
 
 
-def relu_backward(dA, A):
-    dZ = np.empty_like(dA)
-    _relu_backward(dA.reshape(-1), A.reshape(-1), dZ.reshape(-1))
-    return dZ
+def relu_backward(dA, A, dZ):
+    _relu_backward(dA, A, dZ, dZ.dtype.type(0))
