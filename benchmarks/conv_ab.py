@@ -1,7 +1,7 @@
 """Recent changes to the convolutional networks, each against the code path it replaced, in
 one process with epochs alternating (benchmarks/README.md quotes these runs):
 
-    python benchmarks/conv_ab.py                     # all three, 6 rounds each
+    python benchmarks/conv_ab.py                     # all of them, 6 rounds each
     python benchmarks/conv_ab.py pieces --rounds 8
 
     pieces    the conv weight gradient summed in pieces of 512 KiB (before) or 256 KiB (now):
@@ -9,10 +9,16 @@ one process with epochs alternating (benchmarks/README.md quotes these runs):
     pool      nn.Sequential's pooling before ReLU (now) or the layers in the order written
               (before): SimpleConvNet training and inference, LeNet-5 training
     col2im    NumPy's col2im (before) or the compiled one (now): LeNet-5 training
+    relu      ReLU's forward as NumPy's maximum (before; the code it replaced also split large
+              arrays over threads under no_grad) or the compiled pass (now): SimpleConvNet
+              training and inference, the small MLP's training
+    book      the book's SimpleConvNet class (the lab's model, with the workload's weights) in
+              the order written with NumPy's maximum (before), or pooling before ReLU with the
+              compiled ReLU (now): training
 
 The models and data are the speed goals' (workloads.py), each epoch from the same initial
-weights. `pool` and `col2im` compute the same numbers by construction, and the last line
-says whether the outputs agreed to the bit; `pieces` sums in another order.
+weights. All but `pieces` compute the same numbers by construction, and each line says
+whether the outputs agreed to the bit; `pieces` sums in another order.
 """
 from __future__ import annotations
 
@@ -29,22 +35,27 @@ import _harness  # noqa: E402
 
 CASES = {"pieces": ["convnet", "convnet_b32", "convnet_b256"],
          "pool": ["convnet", "infer_convnet", "lenet5"],
-         "col2im": ["lenet5"]}
+         "col2im": ["lenet5"],
+         "relu": ["convnet", "infer_convnet", "mlp"],
+         "book": ["convnet"]}
 
 
-_CURRENT = {}   # the current col2im, kept while the old one stands in for it
+_CURRENT = {}   # the current kernels, kept while the old ones stand in for them
 
 
 def _switch(which: str, now: bool) -> None:
     """Put the code path of `which` in place: the current one (now) or the one it replaced."""
+    from gradwise import kernels
     from gradwise.kernels import compiled, reference
     from gradwise.ops import conv
 
+    current = _CURRENT.setdefault("kernels", {"col2im": compiled.col2im, "relu": kernels.relu})
     if which == "pieces":
         conv._CHUNK_BYTES = 1 << (18 if now else 19)
     elif which == "col2im":
-        current = _CURRENT.setdefault("col2im", compiled.col2im)
-        compiled.col2im = current if now else reference.col2im
+        compiled.col2im = current["col2im"] if now else reference.col2im
+    elif which in ("relu", "book"):
+        kernels.relu = current["relu"] if now else reference.relu
 
 
 def _in_written_order(model):
@@ -60,6 +71,18 @@ def _in_written_order(model):
     return InWrittenOrder(*model)
 
 
+def _book_model(params, now: bool):
+    """The lab's SimpleConvNet with the workload's weights; before: a forward hook on its
+    ReLU keeps the order as written (hooks turn pooling before ReLU off)."""
+    from gradwise.models import SimpleConvNet
+
+    model = SimpleConvNet()
+    model.load_state_dict(dict(zip(model.state_dict(), params, strict=True)))
+    if not now:
+        model.relu1.register_forward_hook(lambda module, inputs, output: None)
+    return model
+
+
 def ab(which: str, name: str, rounds: int) -> None:
     import gradwise.optim as optim
 
@@ -71,8 +94,9 @@ def ab(which: str, name: str, rounds: int) -> None:
         for now in ((True, False) if r % 2 else (False, True)):
             _switch(which, now)
             system = bench.SYSTEMS["gradwise"](cfg, X, y, params)
-            if which == "pool" and not now:
-                system.model = _in_written_order(system.model)
+            if (which == "pool" and not now) or which == "book":
+                system.model = (_book_model(params, now) if which == "book"
+                                else _in_written_order(system.model))
                 system.opt = optim.SGD(system.model.parameters(), lr=system.lr)
             t0 = time.perf_counter()
             out = system.epoch(cfg["n"] // cfg["batch"] if r else 5)
@@ -87,6 +111,30 @@ def ab(which: str, name: str, rounds: int) -> None:
           f"outputs the same to the bit: {same}")
 
 
+def relu_alone(rounds: int) -> None:
+    """F.relu by itself, with a graph recorded as in training, on the shapes it meets in the
+    speed goals (the small MLP's hidden layer; SimpleConvNet's maps after and before pooling)."""
+    import gradwise as gw
+    import gradwise.functional as F
+
+    rng = np.random.default_rng(0)
+    for shape in [(100, 100), (100, 30, 12, 12), (100, 30, 24, 24)]:
+        z = gw.tensor(rng.normal(size=shape).astype(np.float32), requires_grad=True)
+        calls = max(10, 2_000_000 // z.size)
+        us = {True: [], False: []}
+        for r in range(rounds):
+            for now in ((True, False) if r % 2 else (False, True)):
+                _switch("relu", now)
+                F.relu(z)
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    F.relu(z)
+                us[now].append((time.perf_counter() - t0) / calls * 1e6)
+        _switch("relu", True)
+        print(f"relu    F.relu {'x'.join(map(str, shape)):14s} before {np.median(us[False]):.1f} us  "
+              f"now {np.median(us[True]):.1f} us")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("changes", nargs="*", help=f"any of {list(CASES)} (default: all)")
@@ -98,6 +146,8 @@ def main() -> None:
     env = _harness.environment()
     print(f"{env['date']}  CPU: {env['processor']}, {env['cpu_count']} cores  numpy {env['numpy']}")
     for which in args.changes or list(CASES):
+        if which == "relu":
+            relu_alone(args.rounds)
         for name in CASES[which]:
             ab(which, name, args.rounds)
 
