@@ -412,7 +412,7 @@ def test_the_weight_gradient_of_a_small_layer_over_many_columns_is_summed_in_pie
 
 
 @pytest.mark.parametrize("act", ["ReLU", "Tanh"])
-def test_activations_keep_batch_last_memory_both_ways(act):
+def test_activations_keep_batch_last_memory_both_ways(impl, act):
     # an activation between a conv and a pooling layer hands on batch-last memory forward
     # and backward: no strided pass between mismatched layouts, no copy for the next kernel
     from gradwise.ops import activation

@@ -204,8 +204,8 @@ def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dA: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """dZ = dA where A > 0, else 0, in A's memory layout. One compiled pass when dA and A are
-    laid out alike, else NumPy's where."""
+    """dZ = dA where A > 0, else 0, laid out as A (a batch-last map stays batch-last for
+    the conv below). One compiled pass when dA and A are laid out alike, else NumPy's."""
     impl = _kernels_for(dA, A)
     if impl is not reference and dA.dtype == A.dtype and A.dtype.kind == "f":
         dZ = np.empty_like(A)  # laid out as A where A is dense

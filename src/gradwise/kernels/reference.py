@@ -157,7 +157,7 @@ def relu(z, out):
 
 
 def relu_backward(dA, A):
-    """dZ = dA where A > 0, else 0 (0 at z = 0, as PyTorch)."""
-    dZ = np.zeros(dA.shape, dA.dtype)
+    """dZ = dA where A > 0, else 0 (0 at z = 0, as PyTorch), laid out as A."""
+    dZ = np.zeros_like(A, dtype=dA.dtype)
     np.copyto(dZ, dA, where=A > 0)
     return dZ
