@@ -1,5 +1,5 @@
-"""Recent changes to the convolutional networks, each against the code path it replaced, in
-one process with epochs alternating (benchmarks/README.md quotes these runs):
+"""Recent changes to the convolutional networks and their neighbours, each against the code
+path it replaced, in one process with epochs alternating (benchmarks/README.md quotes these runs):
 
     python benchmarks/conv_ab.py                     # all of them, 6 rounds each
     python benchmarks/conv_ab.py pieces --rounds 8
@@ -15,10 +15,14 @@ one process with epochs alternating (benchmarks/README.md quotes these runs):
     book      the book's SimpleConvNet class (the lab's model, with the workload's weights) in
               the order written with NumPy's maximum (before), or pooling before ReLU with the
               compiled ReLU (now): training
+    dropout   dropout's mask drawn row-major, A * D in NumPy's layout (before), or both laid
+              out as A (now): the small MLP and SimpleConvNet with nn.Dropout after each
+              ReLU (and after the pooling), training on 10,000 images, the same masks
 
 The models and data are the speed goals' (workloads.py), each epoch from the same initial
-weights. All but `pieces` compute the same numbers by construction, and each line says
-whether the outputs agreed to the bit; `pieces` sums in another order.
+weights. All but `pieces` and `dropout` compute the same numbers by construction, and each line
+says whether the outputs agreed to the bit; `pieces` sums in another order, and `dropout`'s
+GEMMs read their operands in another layout (its line gives the largest loss difference).
 """
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ CASES = {"pieces": ["convnet", "convnet_b32", "convnet_b256"],
          "pool": ["convnet", "infer_convnet", "lenet5"],
          "col2im": ["lenet5"],
          "relu": ["convnet", "infer_convnet", "mlp"],
-         "book": ["convnet"]}
+         "book": ["convnet"],
+         "dropout": []}
 
 
 _CURRENT = {}   # the current kernels, kept while the old ones stand in for them
@@ -56,6 +61,13 @@ def _switch(which: str, now: bool) -> None:
         compiled.col2im = current["col2im"] if now else reference.col2im
     elif which in ("relu", "book"):
         kernels.relu = current["relu"] if now else reference.relu
+    elif which == "dropout":
+        from gradwise.ops import dropout
+
+        kept = _CURRENT.setdefault("dropout", (dropout.keep_mask, dropout._times))
+        dropout.keep_mask, dropout._times = kept if now else (
+            lambda rng, A, keep_prob: rng.random(A.shape, dtype=np.float32) < keep_prob,
+            np.multiply)
 
 
 def _in_written_order(model):
@@ -135,6 +147,48 @@ def relu_alone(rounds: int) -> None:
               f"now {np.median(us[True]):.1f} us")
 
 
+def dropout_ab(rounds: int) -> None:
+    """The small MLP and SimpleConvNet of the speed goals with nn.Dropout after each ReLU
+    (p 0.2 in the MLP; 0.25 after SimpleConvNet's pooling, 0.5 after its hidden layer),
+    trained on the workloads' first 10,000 images from one seed, so the masks are the same."""
+    import gradwise as gw
+    import gradwise.functional as F
+    from gradwise import nn, optim
+
+    nets = {"mlp": lambda: nn.Sequential(
+                nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 100), nn.ReLU(),
+                nn.Dropout(0.2), nn.Linear(100, 10)),
+            "convnet": lambda: nn.Sequential(
+                nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+                nn.Linear(4320, 100), nn.ReLU(), nn.Dropout(0.5), nn.Linear(100, 10))}
+    for name, net in nets.items():
+        bench = _harness.load(name)
+        cfg = dict(bench.config(quick=False), n=10_000)
+        X, y = bench.make_data(cfg)
+        seconds, losses = {True: [], False: []}, {}
+        for r in range(rounds + 1):             # round 0 warms both sides up, untimed
+            for now in ((True, False) if r % 2 else (False, True)):
+                _switch("dropout", now)
+                gw.manual_seed(0)
+                model = net()
+                opt = optim.SGD(model.parameters(), lr=0.1)
+                t0, out = time.perf_counter(), []
+                for i in range(0, 10_000 if r else 500, 100):
+                    opt.zero_grad()
+                    loss = F.cross_entropy(model(gw.tensor(X[i:i + 100])), gw.tensor(y[i:i + 100]))
+                    loss.backward()
+                    opt.step()
+                    out.append(loss.item())
+                if r:
+                    seconds[now].append(time.perf_counter() - t0)
+                    losses[now] = np.array(out)
+        _switch("dropout", True)
+        before, after = np.array(seconds[False]), np.array(seconds[True])
+        print(f"dropout {name:14s} before {np.median(before):.3f} s  now {np.median(after):.3f} s  "
+              f"{np.median(after) / np.median(before):.2f}x (rounds {np.round(after / before, 2).tolist()})  "
+              f"largest loss difference {np.abs(losses[True] - losses[False]).max():.1e}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("changes", nargs="*", help=f"any of {list(CASES)} (default: all)")
@@ -148,6 +202,8 @@ def main() -> None:
     for which in args.changes or list(CASES):
         if which == "relu":
             relu_alone(args.rounds)
+        if which == "dropout":
+            dropout_ab(args.rounds)
         for name in CASES[which]:
             ab(which, name, args.rounds)
 

@@ -190,7 +190,7 @@ def dropout(A: Tensor, p: float = 0.5, training: bool = True, mask=None, generat
     keep_prob = 1.0 - p
     if mask is None:
         rng = backend.rng() if generator is None else generator
-        D = rng.random(A.shape, dtype=np.float32) < keep_prob
+        D = _dropout.keep_mask(rng, A.data, keep_prob)   # laid out as A
     else:
         D = np.asarray(to_numpy(mask), dtype=bool)
         if D.shape != A.shape:
