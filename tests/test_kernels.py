@@ -211,6 +211,24 @@ def test_relu_backward_on_any_layout(impl, layout, dtype):
     assert dZ.dtype == dtype and dZ.reshape(-1)[5] == 0
 
 
+@pytest.mark.parametrize("layouts", ["A batch-last, dA row-major", "A row-major, dA batch-last",
+                                     "A batch-last, dA strided"])
+def test_relu_backward_of_a_batch_in_two_layouts(impl, layouts):
+    # a batch (m, n) whose gradient comes in another layout than the activation (NumPy's
+    # pass on both implementations): dZ is laid out as A, NaN, -0.0 and inf as NumPy's where
+    rng = np.random.default_rng(5)
+    A = np.maximum(rng.normal(size=(70, 45)), 0).astype(np.float32)
+    A[0, :3] = [np.nan, 0.0, -0.0]
+    dA = rng.normal(size=(70, 90)).astype(np.float32)
+    dA = dA[:, ::2] if "strided" in layouts else np.ascontiguousarray(dA[:, :45])
+    dA[0, 1] = np.inf                           # where A is 0 the gradient is 0, not NaN
+    A = np.asfortranarray(A) if layouts.startswith("A batch-last") else A
+    dA = np.asfortranarray(dA) if layouts.endswith("dA batch-last") else dA
+    dZ = kernels.relu_backward(dA, A)
+    np.testing.assert_array_equal(dZ, np.where(A > 0, dA, 0))
+    assert dZ.strides == A.strides and dZ[0, 1] == 0
+
+
 @pytest.mark.parametrize("layout", ["C", "F", "permuted", "mixed", "strided", "1-D"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
