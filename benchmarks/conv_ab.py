@@ -18,11 +18,15 @@ path it replaced, in one process with epochs alternating (benchmarks/README.md q
     dropout   dropout's mask drawn row-major, A * D in NumPy's layout (before), or both laid
               out as A (now): the small MLP and SimpleConvNet with nn.Dropout after each
               ReLU (and after the pooling), training on 10,000 images, the same masks
+    layouts   ReLU's backward where the gradient comes in another layout than the activation
+              (a broadcast one from a global average pool): NumPy's masked copy (before) or
+              a copy into the activation's layout and the compiled pass (now): the call by
+              itself, then SmallResNet and SmallGoogLeNet training at batch 32
 
 The models and data are the speed goals' (workloads.py), each epoch from the same initial
 weights. All but `pieces` and `dropout` compute the same numbers by construction, and each line
-says whether the outputs agreed to the bit; `pieces` sums in another order, and `dropout`'s
-GEMMs read their operands in another layout (its line gives the largest loss difference).
+says whether the outputs agreed to the bit (or gives the largest loss difference); `pieces`
+sums in another order, and `dropout`'s GEMMs read their operands in another layout.
 """
 from __future__ import annotations
 
@@ -42,7 +46,8 @@ CASES = {"pieces": ["convnet", "convnet_b32", "convnet_b256"],
          "col2im": ["lenet5"],
          "relu": ["convnet", "infer_convnet", "mlp"],
          "book": ["convnet"],
-         "dropout": []}
+         "dropout": [],
+         "layouts": []}
 
 
 _CURRENT = {}   # the current kernels, kept while the old ones stand in for them
@@ -61,6 +66,9 @@ def _switch(which: str, now: bool) -> None:
         compiled.col2im = current["col2im"] if now else reference.col2im
     elif which in ("relu", "book"):
         kernels.relu = current["relu"] if now else reference.relu
+    elif which == "layouts":
+        current.setdefault("relu_backward", kernels.relu_backward)
+        kernels.relu_backward = current["relu_backward"] if now else _relu_backward_before
     elif which == "dropout":
         from gradwise.ops import dropout
 
@@ -147,46 +155,103 @@ def relu_alone(rounds: int) -> None:
               f"now {np.median(us[True]):.1f} us")
 
 
-def dropout_ab(rounds: int) -> None:
-    """The small MLP and SimpleConvNet of the speed goals with nn.Dropout after each ReLU
-    (p 0.2 in the MLP; 0.25 after SimpleConvNet's pooling, 0.5 after its hidden layer),
-    trained on the workloads' first 10,000 images from one seed, so the masks are the same."""
+def steps_ab(which: str, rounds: int) -> None:
+    """Training steps of models outside the speed goals, each from one seed (the same
+    weights, the same dropout masks), on the workloads' first images (28 x 28):
+
+    dropout   the small MLP and SimpleConvNet with nn.Dropout after each ReLU (p 0.2 in the
+              MLP; 0.25 after SimpleConvNet's pooling, 0.5 after its hidden layer), 100
+              steps at batch 100
+    layouts   SmallResNet and SmallGoogLeNet (their global average pool hands a broadcast
+              gradient to the ReLU before it), 10 steps at batch 32"""
     import gradwise as gw
     import gradwise.functional as F
     from gradwise import nn, optim
+    from gradwise.models import SmallGoogLeNet, SmallResNet
 
-    nets = {"mlp": lambda: nn.Sequential(
-                nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 100), nn.ReLU(),
-                nn.Dropout(0.2), nn.Linear(100, 10)),
-            "convnet": lambda: nn.Sequential(
-                nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
-                nn.Linear(4320, 100), nn.ReLU(), nn.Dropout(0.5), nn.Linear(100, 10))}
+    nets = {"dropout": {
+                "mlp": lambda: nn.Sequential(
+                    nn.Linear(784, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 100),
+                    nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 10)),
+                "convnet": lambda: nn.Sequential(
+                    nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+                    nn.Flatten(), nn.Linear(4320, 100), nn.ReLU(), nn.Dropout(0.5),
+                    nn.Linear(100, 10))},
+            "layouts": {"SmallResNet": SmallResNet, "SmallGoogLeNet": SmallGoogLeNet}}[which]
+    steps, batch = (100, 100) if which == "dropout" else (10, 32)
     for name, net in nets.items():
-        bench = _harness.load(name)
-        cfg = dict(bench.config(quick=False), n=10_000)
+        bench = _harness.load("mlp" if name == "mlp" else "convnet")
+        cfg = dict(bench.config(quick=False), n=steps * batch)
         X, y = bench.make_data(cfg)
         seconds, losses = {True: [], False: []}, {}
         for r in range(rounds + 1):             # round 0 warms both sides up, untimed
             for now in ((True, False) if r % 2 else (False, True)):
-                _switch("dropout", now)
+                _switch(which, now)
                 gw.manual_seed(0)
                 model = net()
                 opt = optim.SGD(model.parameters(), lr=0.1)
                 t0, out = time.perf_counter(), []
-                for i in range(0, 10_000 if r else 500, 100):
+                for i in range(0, steps * batch if r else 2 * batch, batch):
                     opt.zero_grad()
-                    loss = F.cross_entropy(model(gw.tensor(X[i:i + 100])), gw.tensor(y[i:i + 100]))
+                    xb, yb = gw.tensor(X[i:i + batch]), gw.tensor(y[i:i + batch])
+                    loss = F.cross_entropy(model(xb), yb)
                     loss.backward()
                     opt.step()
                     out.append(loss.item())
                 if r:
                     seconds[now].append(time.perf_counter() - t0)
                     losses[now] = np.array(out)
-        _switch("dropout", True)
+        _switch(which, True)
         before, after = np.array(seconds[False]), np.array(seconds[True])
-        print(f"dropout {name:14s} before {np.median(before):.3f} s  now {np.median(after):.3f} s  "
+        print(f"{which:7s} {name:14s} before {np.median(before):.3f} s  now {np.median(after):.3f} s  "
               f"{np.median(after) / np.median(before):.2f}x (rounds {np.round(after / before, 2).tolist()})  "
               f"largest loss difference {np.abs(losses[True] - losses[False]).max():.1e}")
+
+
+def relu_backward_alone(rounds: int) -> None:
+    """ReLU's backward by itself where the gradient comes in another layout than the
+    activation: the broadcast gradient of SmallResNet's global average pool at batch 32 and
+    100 (64 x 7 x 7 maps), and a row-major gradient of a batch-last (100, 100) or (100, 1024)."""
+    from gradwise import kernels
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for m in (32, 100):
+        A = kernels.from_batch_last(np.maximum(rng.normal(size=(64, 7, 7, m)), 0).astype(np.float32))
+        g = rng.normal(size=(m, 64, 1, 1)).astype(np.float32)
+        cases.append((f"broadcast {m}x64x7x7", np.broadcast_to(g, A.shape), A))
+    for n in (100, 1024):
+        A = np.asfortranarray(np.maximum(rng.normal(size=(100, n)), 0).astype(np.float32))
+        cases.append((f"row-major 100x{n}", rng.normal(size=(100, n)).astype(np.float32), A))
+    for label, dA, A in cases:
+        calls = max(10, 2_000_000 // A.size)
+        us = {True: [], False: []}
+        for r in range(rounds):
+            for now in ((True, False) if r % 2 else (False, True)):
+                _switch("layouts", now)
+                kernels.relu_backward(dA, A)
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    kernels.relu_backward(dA, A)
+                us[now].append((time.perf_counter() - t0) / calls * 1e6)
+        _switch("layouts", True)
+        print(f"layouts relu_backward {label:20s} before {np.median(us[False]):.1f} us  "
+              f"now {np.median(us[True]):.1f} us")
+
+
+def _relu_backward_before(dA, A):
+    """ReLU's backward as it was: the compiled pass only where dA and A are laid out alike."""
+    from gradwise import kernels
+    from gradwise.kernels import reference
+
+    impl = kernels._kernels_for(dA, A)
+    if impl is not reference and dA.dtype == A.dtype and A.dtype.kind == "f":
+        dZ = np.empty_like(A)
+        flat = kernels._flat_alike(dA, A, dZ)
+        if flat is not None:
+            impl.relu_backward(*flat)
+            return dZ
+    return reference.relu_backward(dA, A)
 
 
 def main() -> None:
@@ -202,8 +267,10 @@ def main() -> None:
     for which in args.changes or list(CASES):
         if which == "relu":
             relu_alone(args.rounds)
-        if which == "dropout":
-            dropout_ab(args.rounds)
+        if which == "layouts":
+            relu_backward_alone(args.rounds)
+        if which in ("dropout", "layouts"):
+            steps_ab(which, args.rounds)
         for name in CASES[which]:
             ab(which, name, args.rounds)
 

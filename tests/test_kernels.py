@@ -229,6 +229,18 @@ def test_relu_backward_of_a_batch_in_two_layouts(impl, layouts):
     assert dZ.strides == A.strides and dZ[0, 1] == 0
 
 
+def test_relu_backward_of_a_broadcast_gradient(impl):
+    # a global average pool hands a broadcast gradient (zero strides) back to the ReLU of a
+    # batch-last map; a concatenation after it, slices of that
+    rng = np.random.default_rng(6)
+    A = kernels.from_batch_last(np.maximum(rng.normal(size=(6, 5, 5, 4)), 0).astype(np.float32))
+    dA = np.broadcast_to(rng.normal(size=(4, 6, 1, 1)).astype(np.float32), A.shape)
+    for a, da in ((A, dA), (A[:, 2:], dA[:, 2:])):
+        dZ = kernels.relu_backward(da, a)
+        np.testing.assert_array_equal(dZ, np.where(a > 0, da, 0))
+        assert dZ.strides == np.empty_like(a).strides
+
+
 @pytest.mark.parametrize("layout", ["C", "F", "permuted", "mixed", "strided", "1-D"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
