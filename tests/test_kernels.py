@@ -214,8 +214,9 @@ def test_relu_backward_on_any_layout(impl, layout, dtype):
 @pytest.mark.parametrize("layouts", ["A batch-last, dA row-major", "A row-major, dA batch-last",
                                      "A batch-last, dA strided"])
 def test_relu_backward_of_a_batch_in_two_layouts(impl, layouts):
-    # a batch (m, n) whose gradient comes in another layout than the activation (NumPy's
-    # pass on both implementations): dZ is laid out as A, NaN, -0.0 and inf as NumPy's where
+    # a batch (m, n) whose gradient comes in another layout than the activation (copied
+    # into A's layout for the compiled pass, or NumPy's masked copy): dZ is laid out as A,
+    # NaN, -0.0 and inf as in np.where
     rng = np.random.default_rng(5)
     A = np.maximum(rng.normal(size=(70, 45)), 0).astype(np.float32)
     A[0, :3] = [np.nan, 0.0, -0.0]
