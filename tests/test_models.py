@@ -350,6 +350,27 @@ def test_convolutional_block_matches_torch():
     np.testing.assert_allclose(block.conv2.W.grad, main[3].weight.grad.numpy(), rtol=1e-3, atol=1e-4)
 
 
+def test_resnet_stem_pools_before_its_relu_to_the_same_bits():
+    """The stem's conv - BN - ReLU - max pool (3x3, stride 2, padding 1: overlapping, padded
+    windows) runs through nn.containers.relu_pool; a hook on its ReLU restores the order as
+    written, and the output and every gradient are the same to the bit."""
+    gw.manual_seed(0)
+    model = resnet18(num_classes=10)
+    X = np.random.default_rng(0).normal(size=(2, 3, 64, 64)).astype(np.float32)
+    seen, runs = [], []
+    for hooked in (False, True):
+        if hooked:
+            model.relu.register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+        model.zero_grad()
+        x = gw.tensor(X, requires_grad=True)
+        y = model(x)
+        y.backward(np.ones(y.shape, np.float32))
+        runs.append([y.data, x.grad] + [p.grad.copy() for p in model.parameters()])
+    for fused, written in zip(*runs, strict=True):
+        np.testing.assert_array_equal(fused, written)
+    assert seen == [(2, 64, 32, 32)]
+
+
 def test_resnet_layout_follows_torchvision(resnets):
     for name, model in resnets.items():
         for m in model.modules():

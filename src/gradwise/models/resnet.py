@@ -31,8 +31,10 @@ from ..nn import (
     Linear,
     MaxPool2d,
     Module,
+    ReLU,
     Sequential,
 )
+from ..nn.containers import relu_pool
 from ..tensor import Tensor
 
 
@@ -177,6 +179,7 @@ class ResNet(Module):
         block = _BLOCKS.get(block, block)
         self.conv1 = Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False, init="he_normal")
         self.bn1 = BatchNorm2d(64)
+        self.relu = ReLU()
         self.maxpool = MaxPool2d(3, stride=2, padding=1)
         c = 64
         self.layer1, c = _stage(block, c, 64, layers[0], 1)
@@ -188,7 +191,7 @@ class ResNet(Module):
         self.fc = Linear(c, num_classes)
 
     def forward(self, X: Tensor) -> Tensor:
-        A = self.maxpool(F.relu(self.bn1(self.conv1(X))))
+        A = relu_pool(self.relu, self.maxpool, self.bn1(self.conv1(X)))   # maxpool(relu(Z)), cheaply
         A = self.layer4(self.layer3(self.layer2(self.layer1(A))))
         return self.fc(self.flatten(self.avgpool(A)))
 
