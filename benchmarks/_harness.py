@@ -22,12 +22,12 @@ and a system class
 The runner (run.py) starts one child process per (round, system): the child builds the data,
 warms up on a few batches, builds a fresh model from the same initial values, times one epoch
 and reports the seconds, its losses and its own peak RSS (getrusage ru_maxrss), so that memory
-is per system and one system's allocations never count against another. An epoch shorter than
-MIN_TIMED_S is timed again, each time from a fresh model with the same initial values, until
-the timed epochs add up to MIN_TIMED_S (at most MAX_EPOCHS of them), and the child reports
-their median, so that one pause of the shared machine does not decide the time of a short epoch
-(the small MLP's inference takes 25 ms). A slow spell of the machine that lasts seconds still
-slows every epoch it covers: that is what the rounds and their rotating order are for. Systems take turns
+is per system and one system's allocations never count against another. An epoch shorter
+than MIN_TIMED_S is timed again, each time from a fresh model with the same initial values,
+until the timed epochs add up to MIN_TIMED_S (at most MAX_EPOCHS of them), and the child
+reports their median, so that one pause of the shared machine does not decide the time of a
+short epoch (the small MLP's inference takes 25 ms). A slow spell of the machine that lasts
+seconds still slows every epoch it covers: that is what the rounds are for. Systems take turns
 within each round (the order rotates), so that the machine's noise is shared between them;
 the ratio to PyTorch is the median over the rounds of each round's ratio (a slow spell of the
 machine then slows both sides of the ratios it touches), with the rounds' min-max as spread.
