@@ -144,11 +144,92 @@ def _axpy2(a0, a1, x, y0, y1, alone):
             y1[k] += a1 * xk
 
 
+# Five or three taps q.. of a filter row at once, their pixels `step` apart in `row`: each
+# number of y (and z) is loaded and stored once for all of them, and their products are
+# added in the order one _axpy2 call per tap adds them, so the sums are the same.
+@njit(inline="always", **_jit)
+def _taps5(a, row, base, step, y):
+    # y += a[0] x_q + ... + a[4] x_q+4
+    n = y.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    x3, x4 = row[base + 3 * step:][:n], row[base + 4 * step:][:n]
+    a0, a1, a2, a3, a4 = a[0], a[1], a[2], a[3], a[4]
+    for k in range(n):
+        t = y[k]
+        t += a0 * x0[k]
+        t += a1 * x1[k]
+        t += a2 * x2[k]
+        t += a3 * x3[k]
+        t += a4 * x4[k]
+        y[k] = t
+
+
+@njit(inline="always", **_jit)
+def _taps5_pair(a, c, row, base, step, y, z):
+    # y += a . x and z += c . x in one pass over the pixels (a filter pair)
+    n = y.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    x3, x4 = row[base + 3 * step:][:n], row[base + 4 * step:][:n]
+    a0, a1, a2, a3, a4 = a[0], a[1], a[2], a[3], a[4]
+    c0, c1, c2, c3, c4 = c[0], c[1], c[2], c[3], c[4]
+    for k in range(n):
+        u0, u1, u2, u3, u4 = x0[k], x1[k], x2[k], x3[k], x4[k]
+        t = y[k]
+        t += a0 * u0
+        t += a1 * u1
+        t += a2 * u2
+        t += a3 * u3
+        t += a4 * u4
+        y[k] = t
+        t = z[k]
+        t += c0 * u0
+        t += c1 * u1
+        t += c2 * u2
+        t += c3 * u3
+        t += c4 * u4
+        z[k] = t
+
+
+@njit(inline="always", **_jit)
+def _taps3(a, row, base, step, y):
+    n = y.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    a0, a1, a2 = a[0], a[1], a[2]
+    for k in range(n):
+        t = y[k]
+        t += a0 * x0[k]
+        t += a1 * x1[k]
+        t += a2 * x2[k]
+        y[k] = t
+
+
+@njit(inline="always", **_jit)
+def _taps3_pair(a, c, row, base, step, y, z):
+    n = y.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    a0, a1, a2, c0, c1, c2 = a[0], a[1], a[2], c[0], c[1], c[2]
+    for k in range(n):
+        u0, u1, u2 = x0[k], x1[k], x2[k]
+        t = y[k]
+        t += a0 * u0
+        t += a1 * u1
+        t += a2 * u2
+        y[k] = t
+        t = z[k]
+        t += c0 * u0
+        t += c1 * u1
+        t += c2 * u2
+        z[k] = t
+
+
 @njit(fastmath={"contract"}, **_jit)
 def _conv_direct(Xp, W, b, sh, sw, dh, dw, Z):
     # Z[f, i] (W_out m numbers) += W[f, c, p, q] * the pixels (p, q) of row i's windows: with
     # stride 1 those are one contiguous run of Xp's row, so the inner loop is W_out m long.
-    # Filters go in pairs, so each pixel read feeds two products.
+    # Filters go in pairs, so each pixel read feeds two products, and a filter row's taps go
+    # five or three at a time, so each number of Z is read and written once for them, not
+    # once per tap: the loop was bound by those loads and stores (LeNet-5's first layer at
+    # batch 100, 0.60-0.63 -> 0.32-0.35 ms; 6 -> 6 channels 3 x 3, 0.41-0.44 -> 0.23 ms).
     C, _, Wp, m = Xp.shape
     F, Ho, Wo, _ = Z.shape
     fh, fw = W.shape[2], W.shape[3]
@@ -164,11 +245,23 @@ def _conv_direct(Xp, W, b, sh, sw, dh, dw, Z):
             for c in range(C):
                 for p in range(fh):
                     row = X3[c, i * sh + p * dh]
-                    for q in range(fw):
-                        w0, w1 = W[f, c, p, q], W[g, c, p, q]
+                    q = 0
+                    while q < fw:
+                        n = 5 if fw - q >= 5 else 3 if fw - q >= 3 else 1
+                        w0, w1 = W[f, c, p, q:q + n], W[g, c, p, q:q + n]
                         for r in range(runs):
-                            x = row[(r * sw + q * dw) * m:][:L]
-                            _axpy2(w0, w1, x, z0[r * L:][:L], z1[r * L:][:L], g == f)
+                            base, y0, y1 = (r * sw + q * dw) * m, z0[r * L:][:L], z1[r * L:][:L]
+                            if n == 1:
+                                _axpy2(w0[0], w1[0], row[base:][:L], y0, y1, g == f)
+                            elif n == 5 and g != f:
+                                _taps5_pair(w0, w1, row, base, dw * m, y0, y1)
+                            elif n == 5:
+                                _taps5(w0, row, base, dw * m, y0)
+                            elif g != f:
+                                _taps3_pair(w0, w1, row, base, dw * m, y0, y1)
+                            else:
+                                _taps3(w0, row, base, dw * m, y0)
+                        q += n
 
 
 @njit(fastmath=True, **_jit)

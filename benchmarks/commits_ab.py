@@ -1,0 +1,82 @@
+"""The workloads' epochs on this checkout against another commit of gradwise, in processes
+alternating between the two (benchmarks/README.md quotes these runs):
+
+    python benchmarks/commits_ab.py HEAD~1 infer_lenet5 lenet5 --rounds 5
+
+The other commit is checked out into a temporary git worktree, and each process imports
+gradwise from one of the two `src` folders. A process builds the workload's model and data
+(workloads.py), warms up on 10 batches, and times 3 epochs from the same initial weights; it
+reports their median. The ratio is the median of the rounds' ratios, this checkout's time over
+the other commit's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def child(name: str) -> None:
+    sys.path.insert(0, HERE)
+    import workloads
+
+    cfg = workloads.config(name)
+    X, y = workloads.make_data(cfg)
+    params = workloads.init_params(cfg)
+    workloads.Gradwise(cfg, X, y, params).epoch(10)
+    seconds = []
+    for _ in range(3):
+        system = workloads.Gradwise(cfg, X, y, params)
+        t0 = time.perf_counter()
+        system.epoch(cfg["n"] // cfg["batch"])
+        seconds.append(time.perf_counter() - t0)
+    print(json.dumps(float(np.median(seconds))))
+
+
+def epoch_seconds(src: str, name: str) -> float:
+    env = dict(os.environ, PYTHONPATH=src)
+    out = subprocess.run([sys.executable, __file__, "--child", name], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        return child(sys.argv[2])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rev", help="the commit to compare against (HEAD~1, a hash, a branch)")
+    ap.add_argument("workloads", nargs="+", help="names from workloads.py")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        other = os.path.join(tmp, "other")
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", other, args.rev],
+                       check=True, capture_output=True)
+        try:
+            rev = subprocess.run(["git", "-C", other, "rev-parse", "--short", "HEAD"], check=True,
+                                 capture_output=True, text=True).stdout.strip()
+            for name in args.workloads:
+                now, before = [], []
+                for r in range(args.rounds):
+                    for this in ((True, False) if r % 2 else (False, True)):
+                        t = epoch_seconds(os.path.join(ROOT if this else other, "src"), name)
+                        (now if this else before).append(t)
+                ratios = np.array(now) / np.array(before)
+                print(f"{name:14s} {rev} {np.median(before):.3f} s  this checkout {np.median(now):.3f} s  "
+                      f"{np.median(ratios):.2f}x (rounds {np.round(ratios, 2).tolist()})")
+        finally:
+            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", other],
+                           check=False, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
