@@ -264,10 +264,57 @@ def _conv_direct(Xp, W, b, sh, sw, dh, dw, Z):
                         q += n
 
 
+# out[j] += the dot product of d with the pixels of tap j, for 5, 3 or 1 taps (`step` apart
+# in `row`): d read once for them.
+@njit(inline="always", fastmath=True, **_jit)
+def _dots5(d, row, base, step, out):
+    n = d.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    x3, x4 = row[base + 3 * step:][:n], row[base + 4 * step:][:n]
+    s0 = s1 = s2 = s3 = s4 = d.dtype.type(0)
+    for k in range(n):
+        dk = d[k]
+        s0 += dk * x0[k]
+        s1 += dk * x1[k]
+        s2 += dk * x2[k]
+        s3 += dk * x3[k]
+        s4 += dk * x4[k]
+    out[0] += s0
+    out[1] += s1
+    out[2] += s2
+    out[3] += s3
+    out[4] += s4
+
+
+@njit(inline="always", fastmath=True, **_jit)
+def _dots3(d, row, base, step, out):
+    n = d.size
+    x0, x1, x2 = row[base:][:n], row[base + step:][:n], row[base + 2 * step:][:n]
+    s0 = s1 = s2 = d.dtype.type(0)
+    for k in range(n):
+        dk = d[k]
+        s0 += dk * x0[k]
+        s1 += dk * x1[k]
+        s2 += dk * x2[k]
+    out[0] += s0
+    out[1] += s1
+    out[2] += s2
+
+
+@njit(inline="always", fastmath=True, **_jit)
+def _dots1(d, row, base, out):
+    x = row[base:][:d.size]
+    s = d.dtype.type(0)
+    for k in range(d.size):
+        s += d[k] * x[k]
+    out[0] += s
+
+
 @njit(fastmath=True, **_jit)
 def _conv_direct_weight_grad(Xp, dZ, sh, sw, dh, dw, dW):
     # dW[f, c, p, q] = the sum over rows i of dZ[f, i] . (the pixels (p, q) of row i's windows):
-    # dot products of the runs _conv_direct adds, each row of dZ read once for all (c, p, q)
+    # dot products of the runs _conv_direct adds, a filter row's taps five or three at a time
+    # (LeNet-5's first layer at batch 100: 0.59-0.68 -> 0.40 ms)
     C, _, Wp, m = Xp.shape
     F, Ho, Wo, _ = dZ.shape
     fh, fw = dW.shape[2], dW.shape[3]
@@ -279,13 +326,19 @@ def _conv_direct_weight_grad(Xp, dZ, sh, sw, dh, dw, dW):
             for c in range(C):
                 for p in range(fh):
                     row = X3[c, i * sh + p * dh]
-                    for q in range(fw):
-                        s = dW.dtype.type(0)
+                    q = 0
+                    while q < fw:   # taps five or three at a time: dZ read once for them
+                        n = 5 if fw - q >= 5 else 3 if fw - q >= 3 else 1
                         for r in range(runs):
-                            x, d = row[(r * sw + q * dw) * m:][:L], D3[f, i, r * L:][:L]
-                            for k in range(L):
-                                s += d[k] * x[k]
-                        dW[f, c, p, q] += s
+                            base, d = (r * sw + q * dw) * m, D3[f, i, r * L:][:L]
+                            out = dW[f, c, p, q:q + n]
+                            if n == 5:
+                                _dots5(d, row, base, dw * m, out)
+                            elif n == 3:
+                                _dots3(d, row, base, dw * m, out)
+                            else:
+                                _dots1(d, row, base, out)
+                        q += n
 
 
 @njit(**_jit)
