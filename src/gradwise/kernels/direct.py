@@ -79,7 +79,7 @@ def _conv_direct(Xp, W, b, sh, sw, dh, dw, Z):
                                 xs3 = (x, row[base + st:][:L], row[base + 2 * st:][:L])
                                 _taps_pair((w0[0], w0[1], w0[2]), (w1[0], w1[1], w1[2]), xs3, y0, y1)
                             else:
-                                _axpy2(w0[0], w1[0], row[base:][:L], y0, y1)
+                                _axpy2(w0[0], w1[0], x, y0, y1)
                         q += n
 
 
