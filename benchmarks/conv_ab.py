@@ -19,9 +19,10 @@ path it replaced, in one process with epochs alternating (benchmarks/README.md q
               out as A (now): the small MLP and SimpleConvNet with nn.Dropout after each
               ReLU (and after the pooling), training on 10,000 images, the same masks
     layouts   ReLU's backward where the gradient comes in another layout than the activation
-              (a broadcast one from a global average pool): NumPy's masked copy (before) or
-              a copy into the activation's layout and the compiled pass (now): the call by
-              itself, then SmallResNet and SmallGoogLeNet training at batch 32
+              (a broadcast one from a global average pool): NumPy's masked copy across the
+              two layouts (before) or a copy into the activation's layout and the compiled
+              pass (now): the call by itself, then SmallResNet and SmallGoogLeNet training
+              at batch 32
 
 The models and data are the speed goals' (workloads.py), each epoch from the same initial
 weights. All but `pieces` and `dropout` compute the same numbers by construction, and each line
@@ -67,8 +68,8 @@ def _switch(which: str, now: bool) -> None:
     elif which in ("relu", "book"):
         kernels.relu = current["relu"] if now else reference.relu
     elif which == "layouts":
-        current.setdefault("relu_backward", kernels.relu_backward)
-        kernels.relu_backward = current["relu_backward"] if now else _relu_backward_before
+        current.setdefault("flat_as", kernels._flat_as)
+        kernels._flat_as = current["flat_as"] if now else kernels._flat_alike
     elif which == "dropout":
         from gradwise.ops import dropout
 
@@ -208,7 +209,7 @@ def steps_ab(which: str, rounds: int) -> None:
               f"largest loss difference {np.abs(losses[True] - losses[False]).max():.1e}")
 
 
-def relu_backward_alone(rounds: int) -> None:
+def layouts_alone(rounds: int) -> None:
     """ReLU's backward by itself where the gradient comes in another layout than the
     activation: the broadcast gradient of SmallResNet's global average pool at batch 32 and
     100 (64 x 7 x 7 maps), and a row-major gradient of a batch-last (100, 100) or (100, 1024)."""
@@ -219,39 +220,26 @@ def relu_backward_alone(rounds: int) -> None:
     for m in (32, 100):
         A = kernels.from_batch_last(np.maximum(rng.normal(size=(64, 7, 7, m)), 0).astype(np.float32))
         g = rng.normal(size=(m, 64, 1, 1)).astype(np.float32)
-        cases.append((f"broadcast {m}x64x7x7", np.broadcast_to(g, A.shape), A))
+        cases.append((f"relu_backward broadcast {m}x64x7x7", kernels.relu_backward,
+                      (np.broadcast_to(g, A.shape), A)))
     for n in (100, 1024):
         A = np.asfortranarray(np.maximum(rng.normal(size=(100, n)), 0).astype(np.float32))
-        cases.append((f"row-major 100x{n}", rng.normal(size=(100, n)).astype(np.float32), A))
-    for label, dA, A in cases:
-        calls = max(10, 2_000_000 // A.size)
+        cases.append((f"relu_backward row-major 100x{n}", kernels.relu_backward,
+                      (rng.normal(size=(100, n)).astype(np.float32), A)))
+    for label, fn, args in cases:
+        calls = max(10, 2_000_000 // args[-1].size)
         us = {True: [], False: []}
         for r in range(rounds):
             for now in ((True, False) if r % 2 else (False, True)):
                 _switch("layouts", now)
-                kernels.relu_backward(dA, A)
+                fn(*args)
                 t0 = time.perf_counter()
                 for _ in range(calls):
-                    kernels.relu_backward(dA, A)
+                    fn(*args)
                 us[now].append((time.perf_counter() - t0) / calls * 1e6)
         _switch("layouts", True)
-        print(f"layouts relu_backward {label:20s} before {np.median(us[False]):.1f} us  "
+        print(f"layouts {label:36s} before {np.median(us[False]):.1f} us  "
               f"now {np.median(us[True]):.1f} us")
-
-
-def _relu_backward_before(dA, A):
-    """ReLU's backward as it was: the compiled pass only where dA and A are laid out alike."""
-    from gradwise import kernels
-    from gradwise.kernels import reference
-
-    impl = kernels._kernels_for(dA, A)
-    if impl is not reference and dA.dtype == A.dtype and A.dtype.kind == "f":
-        dZ = np.empty_like(A)
-        flat = kernels._flat_alike(dA, A, dZ)
-        if flat is not None:
-            impl.relu_backward(*flat)
-            return dZ
-    return reference.relu_backward(dA, A)
 
 
 def main() -> None:
@@ -268,7 +256,7 @@ def main() -> None:
         if which == "relu":
             relu_alone(args.rounds)
         if which == "layouts":
-            relu_backward_alone(args.rounds)
+            layouts_alone(args.rounds)
         if which in ("dropout", "layouts"):
             steps_ab(which, args.rounds)
         for name in CASES[which]:
