@@ -4,10 +4,9 @@ alternating between the two (benchmarks/README.md quotes these runs):
     python benchmarks/commits_ab.py HEAD~1 infer_lenet5 lenet5 --rounds 5
 
 The other commit is checked out into a temporary git worktree, and each process imports
-gradwise from one of the two `src` folders. A process builds the workload's model and data
-(workloads.py), warms up on 10 batches, and times 3 epochs from the same initial weights; it
-reports their median. The ratio is the median of the rounds' ratios, this checkout's time over
-the other commit's.
+gradwise from one of the two `src` folders and measures the workload as run.py's children do
+(_harness.child_main: a warm-up, then one epoch, or the median of several short ones). The
+ratio is the median of the rounds' ratios, this checkout's time over the other commit's.
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -26,20 +24,12 @@ ROOT = os.path.dirname(HERE)
 
 
 def child(name: str) -> None:
+    """The harness's measurement of gradwise on the workload (run.py's child), its seconds."""
     sys.path.insert(0, HERE)
+    import _harness
     import workloads
 
-    cfg = workloads.config(name)
-    X, y = workloads.make_data(cfg)
-    params = workloads.init_params(cfg)
-    workloads.Gradwise(cfg, X, y, params).epoch(10)
-    seconds = []
-    for _ in range(3):
-        system = workloads.Gradwise(cfg, X, y, params)
-        t0 = time.perf_counter()
-        system.epoch(cfg["n"] // cfg["batch"])
-        seconds.append(time.perf_counter() - t0)
-    print(json.dumps(float(np.median(seconds))))
+    print(json.dumps(_harness.child_main(name, "gradwise", workloads.config(name))["seconds"]))
 
 
 def epoch_seconds(src: str, name: str) -> float:

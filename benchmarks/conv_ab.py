@@ -125,11 +125,16 @@ def ab(which: str, name: str, rounds: int) -> None:
                 seconds[now].append(time.perf_counter() - t0)
                 outputs[now] = out if cfg["train"] else [o.numpy() for o in out]
     _switch(which, True)
-    before, after = np.array(seconds[False]), np.array(seconds[True])
     same = all(np.array_equal(a, b) for a, b in zip(outputs[False], outputs[True], strict=True))
+    _report(which, name, seconds, f"outputs the same to the bit: {same}")
+
+
+def _report(which: str, name: str, seconds: dict, tail: str) -> None:
+    """One line: the medians of the epochs before and now, their ratio and each round's."""
+    before, after = np.array(seconds[False]), np.array(seconds[True])
     print(f"{which:7s} {name:14s} before {np.median(before):.3f} s  now {np.median(after):.3f} s  "
           f"{np.median(after) / np.median(before):.2f}x (rounds {np.round(after / before, 2).tolist()})  "
-          f"outputs the same to the bit: {same}")
+          + tail)
 
 
 def relu_alone(rounds: int) -> None:
@@ -203,10 +208,8 @@ def steps_ab(which: str, rounds: int) -> None:
                     seconds[now].append(time.perf_counter() - t0)
                     losses[now] = np.array(out)
         _switch(which, True)
-        before, after = np.array(seconds[False]), np.array(seconds[True])
-        print(f"{which:7s} {name:14s} before {np.median(before):.3f} s  now {np.median(after):.3f} s  "
-              f"{np.median(after) / np.median(before):.2f}x (rounds {np.round(after / before, 2).tolist()})  "
-              f"largest loss difference {np.abs(losses[True] - losses[False]).max():.1e}")
+        _report(which, name, seconds,
+                f"largest loss difference {np.abs(losses[True] - losses[False]).max():.1e}")
 
 
 def layouts_alone(rounds: int) -> None:
