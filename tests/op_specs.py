@@ -289,6 +289,13 @@ spec("MatMul", "1d@batched", lambda a, b: a.matmul(b), lambda a, b: a.matmul(b),
      lambda d: (lambda b1, k, n: ((k,), (b1, k, n)))(*dims(d, 3, 1, 3)), real(), real())
 spec("MatMul", "constant-left", lambda a, b: a @ b, lambda a, b: a @ b,
      lambda d: (lambda m, k, n: ((m, k), (k, n)))(*dims(d, 3)), const(real()), real())
+# an inner dimension of 1 (the product forward, dB of one row) is an outer product (kernels.matmul)
+spec("MatMul", "outer", lambda a, b: a @ b, lambda a, b: a @ b,
+     lambda d: ((d(1, 4), 1), (1, d(1, 4))), real(), real())
+spec("MatMul", "batched-outer", lambda a, b: gw.matmul(a, b), lambda a, b: torch.matmul(a, b),
+     lambda d: ((d(1, 3), 1, d(1, 4), 1), (d(1, 3), 1, d(1, 4))), real(), real())
+spec("MatMul", "one-row", lambda a, b: a @ b, lambda a, b: a @ b,
+     lambda d: (lambda k, n: ((1, k), (k, n)))(*dims(d, 2)), real(), real())
 
 # ---- elementwise math --------------------------------------------------------------------
 spec("Exp", "method", lambda x: x.exp(), lambda x: x.exp(), one(3), real())
@@ -536,6 +543,19 @@ spec("Linear", "3d-input", lambda X, W, b: F.linear(X, W, b), lambda X, W, b: tF
 spec("Linear", "1d-input", lambda X, W, b: F.linear(X, W, b), lambda X, W, b: tF.linear(X, W, b),
      _linear_shapes(0), real(), real(), real())
 
+
+def _linear_ones(axis):
+    """A batch of 1 (dW an outer product), one input (Z one) or one output (dX one)."""
+    def shapes(draw):
+        m, n_in, n_out = (1 if a == axis else draw(1, 4) for a in ("batch", "in", "out"))
+        return (m, n_in), (n_out, n_in), (n_out,)
+    return shapes
+
+
+for _axis in ("batch", "in", "out"):
+    spec("Linear", f"one-{_axis}", lambda X, W, b: F.linear(X, W, b),
+         lambda X, W, b: tF.linear(X, W, b), _linear_ones(_axis), real(), real(), real())
+
 spec("Dropout", "p=0.25-fixed-mask", lambda A, M: F.dropout(A, 0.25, mask=M),
      lambda A, M: A * M / 0.75, same(2, 2), real(), const(mask(0.75)))
 spec("Dropout", "p=0.5-3d", lambda A, M: F.dropout(A, p=0.5, training=True, mask=M),
@@ -611,6 +631,17 @@ spec("Conv2d", "even-kernel-same", lambda X, W, b: F.conv2d(X, W, b, padding="sa
      real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "input-layer", lambda X, W, b: F.conv2d(X, W, b), lambda X, W, b: tF.conv2d(X, W, b),
      _conv_shapes(), const(real()), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
+# products of inner dimension 1: dX of one filter; the GEMM path's Z of a 1 x 1 filter on one
+# channel without bias, and its dW of one output pixel at batch 1
+spec("Conv2d", "one-filter", lambda X, W, b: F.conv2d(X, W, b), lambda X, W, b: tF.conv2d(X, W, b),
+     _conv_shapes(filters=(1, 1)), real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
+spec("Conv2d", "many-filters-1x1-one-channel", lambda X, W: F.conv2d(X, W),
+     lambda X, W: tF.conv2d(X, W), lambda d: ((d(1, 2), 1, d(1, 4), d(1, 4)), (d(7, 9), 1, 1, 1)),
+     real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
+spec("Conv2d", "many-filters-one-pixel-batch-1", lambda X, W, b: F.conv2d(X, W, b),
+     lambda X, W, b: tF.conv2d(X, W, b),
+     lambda d: (lambda F_, C, f: ((1, C, f, f), (F_, C, f, f), (F_,)))(d(7, 9), d(1, 2), d(1, 3)),
+     real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 
 
 def _pool_shapes(lo=2, hi=6):
@@ -670,6 +701,9 @@ spec("RNN", "relu", lambda X, a, *W: _recurrent.RNN("relu")(X, a, *W),
 spec("RNN", "input-layer", lambda X, a, *W: _recurrent.RNN()(X, a, *W),
      lambda X, a, *W: _torch_loop(torch.rnn_tanh_cell, X, a, *W), _rnn_shapes(1),
      const(real()), const(real()), real(), real(), real(), real())
+spec("RNN", "one-input-one-step", lambda X, a, *W: _recurrent.RNN()(X, a, *W),   # outer products
+     lambda X, a, *W: _torch_loop(torch.rnn_tanh_cell, X, a, *W),
+     lambda d: (lambda H: ((1, 1, 1), (1, H), (H, 1), (H, H), (H,), (H,)))(d(1, 3)), *[real()] * 6)
 
 spec("Embedding", "repeated-indices", lambda E, i: F.embedding(i, E), lambda E, i: tF.embedding(i, E),
      lambda d: ((d(1, 5), d(1, 3)), (d(3, 6),)), real(), const(labels(0, 0)))

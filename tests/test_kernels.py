@@ -490,3 +490,34 @@ def test_float16_runs_every_kernel_on_numpy_and_matches_float32(impl, n_filters)
 def test_max_pooling_refuses_what_has_no_order(dtype):
     with pytest.raises(TypeError, match=f"max_pool2d: expected real numbers, got dtype {np.dtype(dtype)}"):
         nn.MaxPool2d(2)(gw.tensor(np.ones((1, 1, 4, 4), dtype)))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((7, 1), (1, 5)), ((1, 1), (1, 1)), ((3, 7, 1), (1, 5)), ((7, 1), (2, 1, 5)),
+    ((2, 1, 4, 1), (3, 1, 6)),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_matmul_of_inner_dimension_one_is_the_outer_product_gemm_gives(a_shape, b_shape, dtype):
+    rng = np.random.default_rng(0)
+    A = (rng.standard_normal(a_shape) * 4).astype(dtype)
+    B = (rng.standard_normal(b_shape) * 4).astype(dtype)
+    for a, b in [(A, B), (np.asfortranarray(A), np.asfortranarray(B)), (A, B[..., ::-1])]:
+        Z = kernels.matmul(a, b)
+        assert Z.shape == (a @ b).shape and Z.dtype == (a @ b).dtype
+        np.testing.assert_array_equal(Z, a @ b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((4, 1), (3, 5)), ((4, 1), (4, 5)), ((2, 4, 1), (3, 1, 5))])
+def test_matmul_refuses_what_the_at_operator_refuses(a_shape, b_shape):
+    A, B = np.ones(a_shape), np.ones(b_shape)
+    with pytest.raises(ValueError):
+        A @ B
+    with pytest.raises(ValueError):   # (the op above checks the shapes and names them)
+        kernels.matmul(A, B)
+
+
+def test_matmul_of_other_shapes_is_the_at_operator():
+    rng = np.random.default_rng(1)
+    for a, b in [((5, 3), (3, 4)), ((3,), (3, 4)), ((5, 3), (3,)), ((2, 5, 2), (2, 4)), ((1, 3), (3, 1))]:
+        A, B = rng.standard_normal(a), rng.standard_normal(b)
+        np.testing.assert_array_equal(kernels.matmul(A, B), A @ B)

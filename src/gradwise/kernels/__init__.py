@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from . import blas, reference
+from .blas import matmul
 from .layout import (
     BATCH_LAST,
     batch_last,
@@ -42,6 +43,7 @@ __all__ = [
     "from_batch_last",
     "im2col",
     "in_use",
+    "matmul",
     "max_pool",
     "max_pool_backward",
     "relu",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import matmul
 
 
 class Add(Function):
@@ -82,7 +83,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return matmul(a, b)
 
     def backward(self, gy):
         a, b = self.a, self.b
@@ -96,11 +97,11 @@ class MatMul(Function):
             gy = np.expand_dims(gy, -2)
         da = db = None
         if self.needs_grad[0]:
-            da = gy @ np.swapaxes(b2, -1, -2)
+            da = matmul(gy, np.swapaxes(b2, -1, -2))
             if a.ndim == 1:
                 da = da[..., 0, :]
         if self.needs_grad[1]:
-            db = np.swapaxes(a2, -1, -2) @ gy
+            db = matmul(np.swapaxes(a2, -1, -2), gy)
             if b.ndim == 1:
                 db = db[..., :, 0]
         return da, db

@@ -63,7 +63,7 @@ class Conv2d(Function):
             self.col = kernels.im2col(Xb, self.f, self.s, self.pad, self.d, self.out_hw,
                                       bias_row=b is not None)
             W2b = self.W2 if b is None else np.concatenate([self.W2, b[:, None]], axis=1)
-            Z = W2b @ self.col                                            # (F, Ho Wo m)
+            Z = kernels.matmul(W2b, self.col)                             # (F, Ho Wo m)
         return kernels.from_batch_last(Z.reshape(F_, Ho, Wo, -1))
 
     def backward(self, dZ):
@@ -73,7 +73,7 @@ class Conv2d(Function):
         if self.needs_grad[1] or (with_b and self.needs_grad[2]):
             dW, db = self._weight_grads(dZ2, with_b)
         if self.needs_grad[0]:
-            dcol = self.W2.T @ dZ2                                        # (C f f, Ho Wo m)
+            dcol = kernels.matmul(self.W2.T, dZ2)                         # (C f f, Ho Wo m)
             dX = kernels.from_batch_last(kernels.col2im(
                 dcol, self.X_shape, self.f, self.s, self.pad, self.d, self.out_hw))
         return (dX, dW, db) if with_b else (dX, dW)
@@ -104,7 +104,7 @@ def _weight_grad(dZ2, col):
     (F_, N), K = dZ2.shape, col.shape[0]
     n = max(1024, _CHUNK_BYTES // (dZ2.itemsize * (F_ + K)))
     if F_ * K > 1024 or N < 4 * n:
-        return (col @ dZ2.T).T if 2 * F_ <= K else dZ2 @ col.T
+        return kernels.matmul(col, dZ2.T).T if 2 * F_ <= K else kernels.matmul(dZ2, col.T)
     dWb = dZ2[:, :n] @ col[:, :n].T
     for i in range(n, N, n):
         dWb += dZ2[:, i:i + n] @ col[:, i:i + n].T

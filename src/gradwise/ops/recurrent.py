@@ -20,12 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import matmul
 from .activation import sigmoid_array
 
 
 def _input_products(X, W_ih, b):
     """x<t> W_ih^T + b for every t at once: (T, N, D) -> (T, N, kH)."""
-    Z = X @ W_ih.T
+    Z = matmul(X, W_ih.T)
     if b is not None:
         Z += b
     return Z
@@ -38,8 +39,8 @@ def _weight_grads(dZ, X, A_prev, needs, n_bias, dZ_hh=None):
     kH = dZ.shape[-1]
     dZ_hh = dZ if dZ_hh is None else dZ_hh
     flat, flat_hh = dZ.reshape(-1, kH), dZ_hh.reshape(-1, kH)
-    dW_ih = flat.T @ X.reshape(-1, X.shape[-1]) if needs[0] else None
-    dW_hh = flat_hh.T @ A_prev.reshape(-1, A_prev.shape[-1]) if needs[1] else None
+    dW_ih = matmul(flat.T, X.reshape(-1, X.shape[-1])) if needs[0] else None
+    dW_hh = matmul(flat_hh.T, A_prev.reshape(-1, A_prev.shape[-1])) if needs[1] else None
     biases = (flat.sum(axis=0), flat_hh.sum(axis=0))[:n_bias]
     if n_bias and dZ_hh is dZ:
         biases = (biases[0], biases[0].copy())  # one array per input: fresh_grads
