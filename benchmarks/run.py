@@ -5,6 +5,7 @@
     python benchmarks/run.py mlp_core fit_overhead data_loader   # the others, when named
     python benchmarks/run.py --quick            # a smaller workload, 1 round: a smoke test
     python benchmarks/run.py --systems gradwise pytorch
+    python benchmarks/run.py convnet lenet5 --batch 1   # the workloads at another batch size
 
 Each measurement runs in its own child process (see _harness.py). The ratio to PyTorch is the
 median of the rounds' ratios (each round's gradwise time over that round's PyTorch time), with
@@ -42,12 +43,18 @@ def main(argv=None) -> int:
                     help="rounds; each system runs once per round (default 3, 1 with --quick)")
     ap.add_argument("--quick", action="store_true", help="a smaller workload and 1 round")
     ap.add_argument("--systems", nargs="+", default=None, help="a subset of the systems")
+    ap.add_argument("--batch", type=int, default=None,
+                    help="run the workloads at this batch size (workloads.config): a search "
+                         "for cliffs; their goals are for the table's batch sizes, and are "
+                         "not checked")
     ap.add_argument("--no-save", action="store_true", help="do not write results JSON")
     args = ap.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     unknown = [b for b in args.benchmarks if b not in BENCHMARKS]
     if unknown:
         ap.error(f"unknown benchmark(s) {unknown}; choose from {BENCHMARKS}")
+    if args.batch is not None and (args.batch < 1 or set(args.benchmarks) - set(DEFAULT)):
+        ap.error(f"--batch takes a positive size and only the workloads {DEFAULT}")
 
     env = _harness.environment()
     print(f"{env['date']}  python {env['python']}  numpy {env['numpy']}  torch {env['torch']}")
@@ -61,9 +68,10 @@ def main(argv=None) -> int:
     summaries = []
     for name in args.benchmarks or DEFAULT:
         bench = _harness.load(name)
-        cfg = bench.config(quick=args.quick)
-        print(f"\n{bench.NAME}: {bench.DESCRIPTION}  (n={cfg['n']}, {repeats} round(s))")
-        summary = _harness.measure(name, cfg, repeats, args.systems)
+        cfg = bench.config(quick=args.quick, **({} if args.batch is None else {"batch": args.batch}))
+        at = "" if args.batch is None else f", run at batch {args.batch}"
+        print(f"\n{bench.NAME}: {bench.DESCRIPTION}  (n={cfg['n']}{at}, {repeats} round(s))")
+        summary = _harness.measure(name, cfg, repeats, args.systems, goals=args.batch is None)
         summaries.append(summary)
         print()
         print(_harness.table(summary))
@@ -85,7 +93,8 @@ def main(argv=None) -> int:
                   f"{r['peak_rss_mb']:.0f} / {ref['peak_rss_mb']:.0f} MB; {goal}")
         if not args.no_save:
             path = _harness.save({"environment": env, "repeats": repeats, "quick": args.quick,
-                                  **summary}, name + ("-quick" if args.quick else ""))
+                                  **summary}, name + ("-quick" if args.quick else "")
+                                 + (f"-b{args.batch}" if args.batch else ""))
             print(f"saved {os.path.relpath(path)}")
 
     print(f"\nSummary ({repeats} round(s){', --quick' if args.quick else ''}; "

@@ -86,10 +86,15 @@ WORKLOADS = {
 NAMES = list(WORKLOADS)
 
 
-def config(name: str, quick: bool = False) -> dict:
-    arch, train, n, n_quick, batch, _, _ = WORKLOADS[name]
-    return {"workload": name, "arch": arch, "train": train, "n": n_quick if quick else n,
-            "batch": batch, "lr": 0.1, "seed": 0, "warmup_batches": 10}
+def config(name: str, quick: bool = False, batch: int | None = None) -> dict:
+    """The workload's sizes; `batch` runs it at another batch size (a search for cliffs),
+    over min(its examples, max(1000, 100 batch)) examples."""
+    arch, train, n, n_quick, table_batch, _, _ = WORKLOADS[name]
+    n = n_quick if quick else n
+    if batch is not None:
+        n = min(n, max(1000, 100 * batch))
+    return {"workload": name, "arch": arch, "train": train, "n": n,
+            "batch": batch or table_batch, "lr": 0.1, "seed": 0, "warmup_batches": 10}
 
 
 def make_data(cfg):

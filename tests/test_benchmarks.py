@@ -84,3 +84,19 @@ def test_ratio_is_the_median_of_the_rounds_ratios():
     assert summary["targets"]["gradwise"]["met"]
     table = _harness.summary_table([summary])
     assert "| mlp | 0.50 | 0.50-1.50 | <= 0.85 | met |" in table
+
+
+def test_another_batch_size_is_a_run_without_goals():
+    cfg = workloads.config("convnet", batch=1)
+    assert (cfg["batch"], cfg["n"]) == (1, 1000)
+    assert workloads.config("mlp", batch=512)["n"] == 51_200
+    assert workloads.config("convnet", quick=True, batch=256)["n"] == 2_000
+    assert workloads.config("convnet")["batch"] == 100
+    bench = _harness.load("convnet")
+    runs = {s: [{"seconds": 1.0, "losses": [2.3, 1.0], "peak_rss_mb": 100.0, "vm_hwm_mb": None,
+                 "cpu_s": 1.0, "minflt": 0, "nivcsw": 0}] for s in bench.SYSTEMS}
+    assert _harness.summarize(bench, cfg, runs, goals=False)["targets"] == {}
+    assert "gradwise" in _harness.summarize(bench, cfg, runs)["targets"]
+    for argv in (["mlp_core", "--batch", "1"], ["convnet", "--batch", "0"]):
+        with pytest.raises(SystemExit):
+            run.main(argv)
