@@ -611,10 +611,11 @@ for _name, _kw in [("plain", {}), ("stride-2-pad-1", dict(stride=2, padding=1)),
          _conv_shapes(stride=1, pad=min(_p) if isinstance(_p, tuple) else _p, dil=_kw.get("dilation", 1)),
          real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 # more filters than kernels.DIRECT_MAX_FILTERS: the GEMM on im2col's columns (fewer: the direct sum)
+_MANY = (gw.kernels.DIRECT_MAX_FILTERS + 1, gw.kernels.DIRECT_MAX_FILTERS + 3)
 for _name, _kw in [("many-filters", {}), ("many-filters-stride-2-pad-1", dict(stride=2, padding=1))]:
     spec("Conv2d", _name, lambda X, W, b, kw=_kw: F.conv2d(X, W, b, **kw),
          lambda X, W, b, kw=_kw: tF.conv2d(X, W, b, **kw),
-         _conv_shapes(pad=_kw.get("padding", 0), filters=(7, 9)),
+         _conv_shapes(pad=_kw.get("padding", 0), filters=_MANY),
          real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "no-bias-same", lambda X, W: F.conv2d(X, W, padding="same"),
      lambda X, W: tF.conv2d(X, W, padding="same"), _conv_shapes(bias=False, same_pad=True),
@@ -636,11 +637,11 @@ spec("Conv2d", "input-layer", lambda X, W, b: F.conv2d(X, W, b), lambda X, W, b:
 spec("Conv2d", "one-filter", lambda X, W, b: F.conv2d(X, W, b), lambda X, W, b: tF.conv2d(X, W, b),
      _conv_shapes(filters=(1, 1)), real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "many-filters-1x1-one-channel", lambda X, W: F.conv2d(X, W),
-     lambda X, W: tF.conv2d(X, W), lambda d: ((d(1, 2), 1, d(1, 4), d(1, 4)), (d(7, 9), 1, 1, 1)),
+     lambda X, W: tF.conv2d(X, W), lambda d: ((d(1, 2), 1, d(1, 4), d(1, 4)), (d(*_MANY), 1, 1, 1)),
      real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 spec("Conv2d", "many-filters-one-pixel-batch-1", lambda X, W, b: F.conv2d(X, W, b),
      lambda X, W, b: tF.conv2d(X, W, b),
-     lambda d: (lambda F_, C, f: ((1, C, f, f), (F_, C, f, f), (F_,)))(d(7, 9), d(1, 2), d(1, 3)),
+     lambda d: (lambda F_, C, f: ((1, C, f, f), (F_, C, f, f), (F_,)))(d(*_MANY), d(1, 2), d(1, 3)),
      real(), real(), real(), f32_rtol=1e-3, f32_atol=1e-4)
 
 

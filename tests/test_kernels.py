@@ -480,7 +480,7 @@ def test_activations_keep_batch_last_memory_both_ways(impl, act):
     np.testing.assert_allclose(dZ, expected, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("n_filters", [4, 12])   # the direct convolution and the columns' GEMM
+@pytest.mark.parametrize("n_filters", [4, kernels.DIRECT_MAX_FILTERS + 2])   # direct; the columns' GEMM
 def test_float16_runs_every_kernel_on_numpy_and_matches_float32(impl, n_filters):
     """numba cannot compile float16: conv, ReLU, both poolings, their backwards and SGD's
     update take the NumPy kernels for it instead of failing inside numba, and agree with the
