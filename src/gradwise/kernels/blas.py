@@ -5,7 +5,8 @@ matmul: a product whose inner dimension is 1 is an outer product, and NumPy's Op
 takes 3 to 15 times as long for that GEMM as a broadcast multiply does (the dW of
 Linear(4320, 100) at batch 1: 568 against 38 us; Linear(1024, 1024): 1241 against 81 us),
 a cliff at batch 1, for a layer of one input or one output, a convolution of one filter.
-Each number of the result is then one product, rounded once: the same numbers either way.
+Each real number of the result is then one product, rounded once: the same numbers either
+way (a complex product may round differently in its last bit, as BLAS may fuse its terms).
 
 axpy: after a GEMM, BLAS's worker threads spin for a while, waiting for the next call. An
 update on any other threads (numba's, gradwise's) then fights them for the cores, so it runs on
