@@ -163,7 +163,7 @@ GEMM on im2col's columns. With few filters the GEMM has as few rows and runs far
 BLAS's speed, while the columns cost a pass over C f_h f_w times X's memory: LeNet-5's first
 layer (6 filters 5 x 5 on 28 x 28, batch 100) takes 0.74 ms as im2col + GEMM and 0.29 ms
 directly. With 10 filters the direct forward still took 0.46-0.75x the GEMM's time and a
-training step of the layer 0.55-0.89x, over five layer shapes; with 12, a training step
+training step of the layer 0.55-0.89x, over six layer shapes; with 12, a training step
 took 0.78-1.13x, with 16 up to 1.26x (benchmarks/README.md)."""
 
 

@@ -10,7 +10,8 @@ two pools take the cores from each other (benchmarks/README.md has the measureme
 Each computes the same numbers as its NumPy reference in the same order (tests compare them
 bit for bit; direct.py's convolution to rounding, as it fuses each w x + z into one FMA): the
 windows are walked pixel (p, q) by pixel, and the innermost loop runs over the batch, m
-contiguous numbers. Compiled once per dtype and cached on disk (cache=True), so a second
+contiguous numbers (max pooling at batch 1 has kernels without that loop: entering it for a
+single number cost more than the work). Compiled once per dtype and cached on disk (cache=True), so a second
 run pays no compile time. Shapes and argument meanings are reference.py's.
 (im2col stays in NumPy: on batch-last arrays it is one copy of a strided view, which NumPy
 already does at memory speed. col2im is NumPy's adds in the same order, a channel at a time
