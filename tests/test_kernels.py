@@ -165,7 +165,7 @@ def test_max_pool_windows_of_more_than_255_pixels_keep_int32_positions(impl):
 @pytest.mark.parametrize("dtype", [np.float32, np.int16])
 def test_max_pool_of_windows_with_padding_and_minus_infinity_or_the_lowest_integer(m, dtype):
     # padding is the lowest value: a window whose pixels are all that value keeps its first
-    # pixel, the padding, whose gradient is dropped (batch 1 has a kernel of its own)
+    # pixel, the padding, whose gradient is dropped (batch 1 takes a path of its own)
     low = -np.inf if dtype == np.float32 else np.iinfo(dtype).min
     X = np.full((2, 4, 5, m), low, dtype)
     X[1, 2:, 3:] = np.arange(2 * 2 * m).reshape(2, 2, m)
