@@ -146,19 +146,23 @@ def relu_alone(rounds: int) -> None:
     rng = np.random.default_rng(0)
     for shape in [(100, 100), (100, 30, 12, 12), (100, 30, 24, 24)]:
         z = gw.tensor(rng.normal(size=shape).astype(np.float32), requires_grad=True)
-        calls = max(10, 2_000_000 // z.size)
-        us = {True: [], False: []}
-        for r in range(rounds):
-            for now in ((True, False) if r % 2 else (False, True)):
-                _switch("relu", now)
-                F.relu(z)
-                t0 = time.perf_counter()
-                for _ in range(calls):
-                    F.relu(z)
-                us[now].append((time.perf_counter() - t0) / calls * 1e6)
-        _switch("relu", True)
-        print(f"relu    F.relu {'x'.join(map(str, shape)):14s} before {np.median(us[False]):.1f} us  "
-              f"now {np.median(us[True]):.1f} us")
+        _calls_ab("relu", f"F.relu {'x'.join(map(str, shape))}", rounds, F.relu, z)
+
+
+def _calls_ab(which: str, label: str, rounds: int, fn, *args) -> None:
+    """fn(*args) by itself, before and now alternating, in us a call (median of rounds)."""
+    calls = max(10, 2_000_000 // args[-1].size)
+    us = {True: [], False: []}
+    for r in range(rounds):
+        for now in ((True, False) if r % 2 else (False, True)):
+            _switch(which, now)
+            fn(*args)
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn(*args)
+            us[now].append((time.perf_counter() - t0) / calls * 1e6)
+    _switch(which, True)
+    print(f"{which:7s} {label:36s} before {np.median(us[False]):.1f} us  now {np.median(us[True]):.1f} us")
 
 
 def steps_ab(which: str, rounds: int) -> None:
@@ -230,19 +234,7 @@ def layouts_alone(rounds: int) -> None:
         cases.append((f"relu_backward row-major 100x{n}", kernels.relu_backward,
                       (rng.normal(size=(100, n)).astype(np.float32), A)))
     for label, fn, args in cases:
-        calls = max(10, 2_000_000 // args[-1].size)
-        us = {True: [], False: []}
-        for r in range(rounds):
-            for now in ((True, False) if r % 2 else (False, True)):
-                _switch("layouts", now)
-                fn(*args)
-                t0 = time.perf_counter()
-                for _ in range(calls):
-                    fn(*args)
-                us[now].append((time.perf_counter() - t0) / calls * 1e6)
-        _switch("layouts", True)
-        print(f"layouts {label:36s} before {np.median(us[False]):.1f} us  "
-              f"now {np.median(us[True]):.1f} us")
+        _calls_ab("layouts", label, rounds, fn, *args)
 
 
 def main() -> None:
