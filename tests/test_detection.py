@@ -328,6 +328,24 @@ def test_paste_digits_boxes_hold_the_ink():
     assert labels.tolist() == [1, 2, 3]
 
 
+def test_paste_digits_overlap_test_is_the_iou_formula():
+    """The placement's overlap test on plain integers decides as iou() does on the arrays,
+    empty boxes and touching boxes included."""
+    from gradwise.vision.detection.boxes import _iou
+    from gradwise.vision.detection.synth import _overlaps
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        corners = rng.integers(0, 12, size=(4, 2, 2))
+        corners.sort(axis=1)                            # x1 <= x2, y1 <= y2 (some empty)
+        boxes = [tuple(c[0].tolist() + c[1].tolist()) for c in corners.transpose(0, 2, 1)]
+        box, others = boxes[0], boxes[1:]
+        for max_iou in (0.0, 0.1, 0.25, 0.5, 1.0):
+            expected = bool((_iou(np.array([box], np.float32), np.array(others, np.float32))
+                             > max_iou).any())
+            assert _overlaps(box, others, max_iou) == expected, (box, others, max_iou)
+    assert not _overlaps((0, 0, 4, 4), [], 0.0)
+
+
 @needs_mnist
 def test_mnist_detection_is_seeded_and_boxes_are_tight():
     a = make_mnist_detection(40, seed=5, data_dir=DATA)
