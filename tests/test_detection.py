@@ -335,9 +335,9 @@ def test_paste_digits_overlap_test_is_the_iou_formula():
     from gradwise.vision.detection.synth import _overlaps
     rng = np.random.default_rng(1)
     for _ in range(500):
-        corners = rng.integers(0, 12, size=(4, 2, 2))
+        corners = rng.integers(0, 12, size=(4, 2, 2))   # 4 boxes of 2 corners (x, y)
         corners.sort(axis=1)                            # x1 <= x2, y1 <= y2 (some empty)
-        boxes = [tuple(c[0].tolist() + c[1].tolist()) for c in corners.transpose(0, 2, 1)]
+        boxes = [tuple(c.ravel().tolist()) for c in corners]   # (x1, y1, x2, y2)
         box, others = boxes[0], boxes[1:]
         for max_iou in (0.0, 0.1, 0.25, 0.5, 1.0):
             expected = bool((_iou(np.array([box], np.float32), np.array(others, np.float32))

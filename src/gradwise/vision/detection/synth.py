@@ -139,8 +139,9 @@ def paste_digits(patches, labels, rng, canvas_size: int = 64, max_iou: float = 0
 
 def _overlaps(box: tuple, boxes: list, max_iou: float) -> bool:
     """Whether the IoU of box with any of boxes is above max_iou. The boxes are a canvas's
-    few, in whole pixels: Python's exact integer arithmetic on them takes a tenth of the time
-    of NumPy's calls on arrays of four numbers (8000 canvases: 2.8 -> 1.2 s)."""
+    few, in whole pixels: Python's exact integer arithmetic tests a place against three boxes
+    in 2.5-3.4 us, NumPy's calls on arrays of four numbers in 22-25 (8000 canvases: 2.8 ->
+    1.0-1.3 s)."""
     x1, y1, x2, y2 = box
     area = (x2 - x1) * (y2 - y1)
     for a1, b1, a2, b2 in boxes:
