@@ -25,7 +25,7 @@ def test_the_default_run_is_the_goals_table_in_order():
         bench = _harness.load(name)
         assert bench.NAME == name
         assert bench.TARGETS == {"gradwise": {"max_ratio": goal}}
-        assert list(bench.SYSTEMS) == ["gradwise", "pytorch"]
+        assert list(bench.SYSTEMS)[:2] == ["gradwise", "pytorch"]   # + numpy: below
     assert {"mlp_core", "fit_overhead", "data_loader"} <= set(run.BENCHMARKS)
     assert _harness.load("mlp_core").NAME == "mlp_core"
 
@@ -63,8 +63,25 @@ def test_both_systems_agree_on_a_few_batches(name):
         results[system] = {"losses": [float(v) for v in model.values(model.epoch(3))]}
         assert len(results[system]["losses"]) == 3
     assert bench.sanity(results) == []
-    np.testing.assert_allclose(results["gradwise"]["losses"], results["pytorch"]["losses"],
-                               rtol=1e-4)
+    for system in results:   # gradwise, and plain NumPy where it runs
+        np.testing.assert_allclose(results[system]["losses"], results["pytorch"]["losses"],
+                                   rtol=1e-4)
+
+
+def test_plain_numpy_runs_beside_the_mlp_inference_only():
+    """The floor (plain NumPy) is a third system of the MLP's inference: its logits are
+    gradwise's to float32 rounding, batch by batch; the other workloads have two systems."""
+    for name in TABLE:
+        assert ("numpy" in _harness.load(name).SYSTEMS) == (name == "infer_mlp")
+    bench = _harness.load("infer_mlp")
+    cfg = {**bench.config(quick=True), "n": 200}
+    X, y = bench.make_data(cfg)
+    params = bench.init_params(cfg)
+    floor = bench.SYSTEMS["numpy"](cfg, X, y, params).epoch(2)
+    ours = bench.SYSTEMS["gradwise"](cfg, X, y, params).epoch(2)
+    assert [z.shape for z in floor] == [(100, 10)] * 2
+    for a, b in zip(floor, ours):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_ratio_is_the_median_of_the_rounds_ratios():
