@@ -289,6 +289,83 @@ def test_axpy_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype):
     assert (y.ctypes.data, y.strides) == before
 
 
+def _adam_arrays(layout, dtype, rng):
+    """w, g and the moments v, s (s >= 0) of one shape, in the given layout."""
+    w, g, v = (rng.normal(size=(37, 30)).astype(dtype) for _ in range(3))
+    s = rng.random((37, 30)).astype(dtype)
+    arrays = [w, g, v, s]
+    if layout == "permuted":                    # batch-last 4-D maps: one dense order
+        arrays = [kernels.from_batch_last(a.reshape(3, 37, 2, 5)) for a in arrays]
+    if layout == "F":
+        arrays = [np.asfortranarray(a) for a in arrays]
+    if layout == "mixed":                       # a gradient of another layout than W's
+        arrays[1] = np.asfortranarray(arrays[1])
+    if layout == "strided":
+        arrays = [a[:, ::2] for a in arrays]
+    if layout == "1-D":
+        arrays = [a.reshape(-1) for a in arrays]
+    return arrays
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "permuted", "mixed", "strided", "1-D"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_is_numpys_update_bit_for_bit_on_any_layout(impl, layout, dtype, amsgrad):
+    """Adam's update in place, five steps: the fused pass where the arrays are laid out
+    alike, NumPy's passes otherwise (and for amsgrad), the same bits as the reference;
+    the arrays stay where they were."""
+    rng = np.random.default_rng(7)
+    ours = _adam_arrays(layout, dtype, rng)
+    theirs = [a.copy() for a in ours]
+    s_max = [np.zeros_like(ours[3]) if amsgrad else None for _ in range(2)]
+    before = [(a.ctypes.data, a.strides) for a in ours]
+    for t in range(1, 6):
+        args = (0.9, 0.999, 1e-3 / (1 - 0.9 ** t), 1 / (1 - 0.999 ** t), 1e-8)
+        kernels.adam(*ours, *args, s_max[0])
+        reference.adam(*theirs, *args, s_max[1])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    assert [(a.ctypes.data, a.strides) for a in ours] == before
+
+
+def test_adam_keeps_numpys_infinities_and_nans(impl):
+    """A zero second moment with eps 0 divides by zero, a NaN or an infinite gradient
+    spreads: the fused pass gives NumPy's inf and NaN, no error."""
+    w = np.ones(6, np.float32)
+    g = np.array([0, 1, np.nan, np.inf, -np.inf, 2], np.float32)
+    v, s = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    w2, g2, v2, s2 = (a.copy() for a in (w, g, v, s))
+    with np.errstate(all="ignore"):
+        kernels.adam(w, g, v, s, 0.9, 0.999, 0.01, 1000.0, 0.0)
+        reference.adam(w2, g2, v2, s2, 0.9, 0.999, 0.01, 1000.0, 0.0)
+    for a, b in zip((w, v, s), (w2, v2, s2)):
+        np.testing.assert_array_equal(a, b)
+    assert np.isnan(w[0]) and np.isnan(w[2]) and np.isfinite(w[1])
+
+
+@pytest.mark.parametrize("kind", ["Adam", "Adam-wd", "Adam-amsgrad", "AdamW"])
+def test_adam_optimizer_is_the_same_on_either_kernels(kind):
+    """optim.Adam and AdamW take the same steps on the compiled kernels as on NumPy's."""
+    options = {"Adam": {}, "Adam-wd": {"weight_decay": 0.1}, "Adam-amsgrad": {"amsgrad": True},
+               "AdamW": {}}[kind]
+    cls = optim.AdamW if kind == "AdamW" else optim.Adam
+    rng = np.random.default_rng(8)
+    W0, grads = rng.normal(size=(5, 7)).astype(np.float32), rng.normal(size=(4, 5, 7)).astype(np.float32)
+    before, results = kernels.in_use(), []
+    try:
+        for name in ("numba", "numpy"):
+            kernels.use(name)
+            W = gw.tensor(W0.copy(), requires_grad=True)
+            opt = cls([W], lr=0.01, **options)
+            for g in grads:
+                W.grad = g.copy()
+                opt.step()
+            results.append(W.numpy().copy())
+    finally:
+        kernels.use(before)
+    np.testing.assert_array_equal(*results)
+
+
 @pytest.mark.parametrize("layout", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axpy_of_a_large_array_runs_on_numpys_blas_to_rounding(layout, dtype, monkeypatch):

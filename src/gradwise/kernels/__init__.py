@@ -3,10 +3,10 @@
 The floor between the arrays and the ops. An op reads like the math (`col = im2col(X)`,
 `Z = W @ col + b`, `dW = dZ @ col.T`) and calls these for the loops NumPy has no single
 call for: im2col and its adjoint col2im, a direct convolution for layers with few filters,
-max and average pooling forward and backward, ReLU and its backward, and axpy (y += a x, an
-optimizer's update). They are written in plain NumPy (reference.py: strided views, one pass
-per window pixel); all but im2col also compiled with numba (compiled.py: fused loops,
-cached on disk), computing the same numbers in the same order.
+max and average pooling forward and backward, ReLU and its backward, axpy (y += a x, an
+optimizer's update) and Adam's update. They are written in plain NumPy (reference.py:
+strided views, one pass per window pixel); all but im2col also compiled with numba
+(compiled.py: fused loops, cached on disk), computing the same numbers in the same order.
 
 The compiled ones are used when numba imports (it is a dependency; GRADWISE_KERNELS=numpy
 or use("numpy") picks the NumPy ones, as the tests do to compare them). Arrays in and out
@@ -31,6 +31,7 @@ from .layout import (
 
 __all__ = [
     "BATCH_LAST",
+    "adam",
     "avg_pool",
     "avg_pool_backward",
     "axpy",
@@ -256,3 +257,18 @@ def axpy(a, x: np.ndarray, y: np.ndarray) -> None:
         return reference.axpy(a, x, y)
     if not blas.axpy(a, *flat):   # large arrays: on BLAS's threads (blas.py)
         impl.axpy(a, *flat)
+
+
+def adam(w, g, v, s, beta1, beta2, step, s_scale, eps, s_max=None) -> None:
+    """Adam's update of w, v and s in place (reference.adam has the formulas): one compiled
+    pass where the four arrays are laid out alike, against NumPy's ten passes and five
+    temporaries, the same numbers bit for bit (float32, on the AMD EPYC: 1,000 numbers
+    9.0 -> 2.6 us, 78,400 116 -> 25 us, a million 1.9 -> 0.29 ms). amsgrad (s_max), or
+    arrays laid out otherwise, take NumPy's passes."""
+    impl = _kernels_for(w, g)
+    flat = (None if impl is reference or s_max is not None or w.dtype.kind != "f"
+            or len({a.dtype for a in (w, g, v, s)}) != 1
+            or not all(a.flags.writeable for a in (w, v, s)) else _flat_alike(w, g, v, s))
+    if flat is None:
+        return reference.adam(w, g, v, s, beta1, beta2, step, s_scale, eps, s_max)
+    impl.adam(*flat, beta1, beta2, step, s_scale, eps)

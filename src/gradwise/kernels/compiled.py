@@ -1,4 +1,4 @@
-"""Pooling, ReLU and its backward, axpy and col2im compiled with numba (the direct convolution
+"""Pooling, ReLU and its backward, axpy, Adam's update and col2im compiled with numba (the direct convolution
 is in direct.py, re-exported here): the loops of reference.py fused into one pass each, on
 batch-last arrays (see layout.py). NumPy needs a pass per window pixel for these, with masks
 and temporaries between the passes; a fused loop reads the input once.
@@ -180,6 +180,15 @@ def _axpy(a, x, y):
         y[t] += a * x[t]
 
 
+@njit(**_jit, error_model="numpy")   # x / 0 is inf, as NumPy's: no branch to raise, so it vectorizes
+def _adam(w, g, v, s, beta1, c1, beta2, c2, step, s_scale, eps):
+    for t in range(w.size):
+        v_t = v[t] * beta1 + c1 * g[t]
+        s_t = s[t] * beta2 + c2 * (g[t] * g[t])
+        v[t], s[t] = v_t, s_t
+        w[t] -= step * v_t / (np.sqrt(s_t * s_scale) + eps)
+
+
 # ---- the interface of reference.py ------------------------------------------------------
 def max_pool(X, f, s, pad, out_hw, arg_dtype):
     lowest = -np.inf if X.dtype.kind == "f" else np.iinfo(X.dtype).min
@@ -211,6 +220,11 @@ def col2im(dcol, shape, f, s, pad, d, out_hw):
 # The elementwise kernels take 1-D contiguous arrays: the flat memory of arrays laid out alike.
 def axpy(a, x, y):
     _axpy(a, x, y)
+
+
+def adam(w, g, v, s, beta1, beta2, step, s_scale, eps):
+    d = w.dtype.type   # each constant rounded to w's dtype, as NumPy rounds a Python float
+    _adam(w, g, v, s, d(beta1), d(1.0 - beta1), d(beta2), d(1.0 - beta2), d(step), d(s_scale), d(eps))
 
 
 def relu(z, out):

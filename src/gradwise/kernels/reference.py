@@ -151,6 +151,23 @@ def axpy(a, x, y):
     y += a * x
 
 
+def adam(w, g, v, s, beta1, beta2, step, s_scale, eps, s_max=None):
+    """Adam's update in place (optim.Adam), a NumPy pass and a temporary per operation:
+    v = beta1 v + (1 - beta1) g,  s = beta2 s + (1 - beta2) g^2,
+    w -= step v / (sqrt(s_scale s) + eps),  step and s_scale holding the bias corrections;
+    with s_max (amsgrad), s_max = max(s_max, s) takes s's place under the root."""
+    v *= beta1
+    v += (1.0 - beta1) * g
+    s *= beta2
+    s += (1.0 - beta2) * (g * g)
+    if s_max is not None:
+        np.maximum(s_max, s, out=s_max)
+        s = s_max
+    denom = np.sqrt(s * s_scale)
+    denom += eps
+    w -= step * v / denom
+
+
 def relu(z, out):
     """out = max(z, 0): NaN stays NaN (with its sign bit), -0.0 becomes 0."""
     return np.maximum(z, 0, out=out)

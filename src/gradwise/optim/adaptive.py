@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from .optimizer import Optimizer
 
 
@@ -163,19 +164,12 @@ class Adam(Optimizer):
                 w *= 1.0 - lr * wd
             else:
                 g = g + wd * w
-        v, s = state["exp_avg"], state["exp_avg_sq"]
-        v *= beta1
-        v += (1.0 - beta1) * g
-        s *= beta2
-        s += (1.0 - beta2) * (g * g)
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], s, out=state["max_exp_avg_sq"])
-            s = state["max_exp_avg_sq"]
         v_hat_scale = 1.0 / (1.0 - beta1 ** t)                # bias corrections
         s_hat_scale = 1.0 / (1.0 - beta2 ** t)
-        denom = np.sqrt(s * s_hat_scale)
-        denom += group["eps"]
-        w -= (lr * v_hat_scale) * v / denom
+        # v, s and W in one pass where they are laid out alike (kernels.adam: the formulas)
+        kernels.adam(w, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2,
+                     lr * v_hat_scale, s_hat_scale, group["eps"],
+                     state["max_exp_avg_sq"] if group["amsgrad"] else None)
 
 
 class AdamW(Adam):
