@@ -194,6 +194,25 @@ def test_random_mini_batches_is_the_course_partition(m, size, seed):
         random_mini_batches(X, Y[:, :-1])
 
 
+def test_random_mini_batches_repeats_whatever_ran_before_and_on_any_thread():
+    """The permutation comes from a reseeded RandomState of the thread's own: seeds in any
+    order, and on two threads at once, give what a fresh RandomState(seed) gives."""
+    from concurrent.futures import ThreadPoolExecutor
+    X, Y = np.arange(2 * 50).reshape(2, 50), np.zeros((1, 50))
+
+    def first_column_orders(seeds):
+        return [random_mini_batches(X, Y, 50, s)[0][0][0].tolist() for s in seeds]
+
+    seeds = [5, 0, 5, 123456, 0, 2**32 - 1]
+    expected = [np.random.RandomState(s).permutation(50).tolist() for s in seeds]
+    assert first_column_orders(seeds) == expected
+    with ThreadPoolExecutor(2) as pool:
+        for got in pool.map(first_column_orders, [seeds * 20, seeds[::-1] * 20]):
+            assert got in (expected * 20, expected[::-1] * 20)
+    with pytest.raises(ValueError):
+        random_mini_batches(X, Y, 10, -1)          # as np.random.seed(-1)
+
+
 def test_a_one_argument_transform_and_its_reproducible_augmentation():
     X, y = _data(12, 4)
     halves = [b[0].data for b in DataLoader((X, y), batch_size=5, transform=lambda Xb: Xb / 2)]

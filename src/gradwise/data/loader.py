@@ -17,6 +17,7 @@ run shuffles and augments as the uninterrupted one would have.
 from __future__ import annotations
 
 import functools
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -299,7 +300,21 @@ def random_mini_batches(X, Y, mini_batch_size: int = 64, seed: int = 0) -> list[
         raise ValueError(f"random_mini_batches: mini_batch_size must be a positive integer, "
                          f"got {mini_batch_size!r}")
     m = X.shape[1]
-    permutation = np.random.RandomState(seed).permutation(m)
+    permutation = _course_permutation(seed, m)
     shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation]
     return [(shuffled_X[:, k:k + mini_batch_size], shuffled_Y[:, k:k + mini_batch_size])
             for k in range(0, m, mini_batch_size)]
+
+
+_course_rng = threading.local()   # each thread's RandomState for _course_permutation
+
+
+def _course_permutation(seed, m: int) -> np.ndarray:
+    """np.random.seed(seed); np.random.permutation(m), from this thread's own RandomState,
+    reseeded: the same draws as a new RandomState(seed), for 2 us instead of the 175 that
+    building one takes (the course's optimization experiment calls this 30,000 times)."""
+    rs = getattr(_course_rng, "rs", None)
+    if rs is None:
+        rs = _course_rng.rs = np.random.RandomState(0)
+    rs.seed(seed)
+    return rs.permutation(m)
