@@ -1,7 +1,7 @@
-"""Pooling, ReLU and its backward, axpy, Adam's update and col2im compiled with numba (the direct convolution
-is in direct.py, re-exported here): the loops of reference.py fused into one pass each, on
-batch-last arrays (see layout.py). NumPy needs a pass per window pixel for these, with masks
-and temporaries between the passes; a fused loop reads the input once.
+"""Pooling, ReLU and its backward, axpy, Adam's update and col2im compiled with numba (the
+direct convolution is in direct.py, re-exported here): the loops of reference.py fused into
+one pass each, on batch-last arrays (see layout.py). NumPy needs a pass per window pixel for
+these, with masks and temporaries between the passes; a fused loop reads the input once.
 
 They run on the calling thread. Threads of their own (numba's prange) would compete with
 BLAS's: between kernels their workers keep spinning, as BLAS's do after each GEMM, and the
