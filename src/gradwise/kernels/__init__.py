@@ -267,8 +267,9 @@ def adam(w, g, v, s, beta1, beta2, step, s_scale, eps, s_max=None) -> None:
     arrays laid out otherwise, take NumPy's passes."""
     impl = _kernels_for(w, g)
     flat = (None if impl is reference or s_max is not None or w.dtype.kind != "f"
-            or len({a.dtype for a in (w, g, v, s)}) != 1
-            or not all(a.flags.writeable for a in (w, v, s)) else _flat_alike(w, g, v, s))
+            or not w.dtype == g.dtype == v.dtype == s.dtype
+            or not (w.flags.writeable and v.flags.writeable and s.flags.writeable)
+            else _flat_alike(w, g, v, s))
     if flat is None:
         return reference.adam(w, g, v, s, beta1, beta2, step, s_scale, eps, s_max)
     impl.adam(*flat, beta1, beta2, step, s_scale, eps)
