@@ -331,8 +331,7 @@ def test_paste_digits_boxes_hold_the_ink():
 def test_paste_digits_overlap_test_is_the_iou_formula():
     """The placement's overlap test on plain integers decides as iou() does on the arrays,
     empty boxes and touching boxes included."""
-    from gradwise.vision.detection.boxes import _iou
-    from gradwise.vision.detection.synth import _overlaps
+    from gradwise.vision.detection.boxes import _iou, _overlaps
     rng = np.random.default_rng(1)
     for _ in range(500):
         corners = rng.integers(0, 12, size=(4, 2, 2))   # 4 boxes of 2 corners (x, y)

@@ -92,6 +92,21 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+def _overlaps(box: tuple, boxes: list, max_iou: float) -> bool:
+    """Whether the IoU of box with any of boxes is above max_iou: _iou's formula on plain
+    numbers, for a canvas's few boxes in whole pixels (synth.paste_digits). Python's exact
+    integer arithmetic tests a place against three boxes in 2.5-3.4 us, NumPy's calls on
+    arrays of four numbers in 22-25 (8000 canvases: 2.8 -> 1.0-1.3 s)."""
+    x1, y1, x2, y2 = box
+    area = (x2 - x1) * (y2 - y1)
+    for a1, b1, a2, b2 in boxes:
+        inter = max(0, min(x2, a2) - max(x1, a1)) * max(0, min(y2, b2) - max(y1, b1))
+        union = area + (a2 - a1) * (b2 - b1) - inter
+        if union > 0 and inter / union > max_iou:   # two empty boxes: IoU 0, not 0/0
+            return True
+    return False
+
+
 def iou(box1, box2) -> np.ndarray:
     """Intersection over union of corner-form boxes, elementwise with broadcasting:
     (..., 4) and (..., 4) -> (...). Disjoint boxes, and boxes that only touch, give 0.
